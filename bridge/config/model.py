@@ -1,0 +1,235 @@
+"""The trigger file as typed models: the contract between the user and both halves of the bridge.
+
+Every model forbids unknown keys and uses the camelCase names of the file (``workflowTemplate``,
+``verifyTLS``). The daemon and the generator read these same objects. Secrets are `SecretStr`,
+so printing a config never shows them. The root is a pydantic-settings model, so any setting can
+also come from the environment (``BRIDGE_ARGO__TOKEN``, ``BRIDGE_HTTP__LISTEN``); the
+environment wins over the file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bridge.config.types import (
+    DNSLabel,
+    Duration,
+    ListenAddress,
+    ParameterName,
+    ParameterValue,
+    PathText,
+)
+
+__all__ = [
+    "ArgoSettings",
+    "BridgeConfig",
+    "HmacAuth",
+    "HttpSettings",
+    "Parameter",
+    "RetrySettings",
+    "StateSettings",
+    "SubmitSettings",
+    "Trigger",
+    "TriggerSources",
+    "WebhookAuth",
+    "WebhookSource",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ArgoSettings(_Model):
+    """Where and how to reach the Argo Server. No `server` means dry-run."""
+
+    server: str | None = None
+    namespace: DNSLabel = "argo"
+    token: SecretStr | None = None
+    verify_tls: bool = Field(True, alias="verifyTLS")
+    ui_url: str | None = Field(None, alias="uiURL")
+    connect_timeout: Duration = Field(timedelta(seconds=5), alias="connectTimeout")
+    read_timeout: Duration = Field(timedelta(seconds=30), alias="readTimeout")
+
+    @field_validator("server", "ui_url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        text = str(value).rstrip("/")
+        if not text.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} needs a scheme: write https://{value}")
+        return text
+
+    @property
+    def dry_run(self) -> bool:
+        """True when no Argo Server is configured: render, journal and log, submit nothing."""
+        return self.server is None
+
+
+class HttpSettings(_Model):
+    """The HTTP listener for webhooks and health checks."""
+
+    listen: ListenAddress = "127.0.0.1:8080"
+    max_body_bytes: int = Field(1024 * 1024, alias="maxBodyBytes", gt=0)
+
+
+class StateSettings(_Model):
+    """Where the journal lives. A relative path is relative to the trigger file."""
+
+    path: Path = Path("bridge-state.db")
+
+
+class RetrySettings(_Model):
+    """Exponential backoff with jitter for retryable submit failures."""
+
+    initial_delay: Duration = Field(timedelta(seconds=1), alias="initialDelay")
+    max_delay: Duration = Field(timedelta(minutes=5), alias="maxDelay")
+    factor: float = Field(2.0, ge=1.0)
+    jitter: float = Field(0.2, ge=0.0, le=1.0)
+    max_attempts: int = Field(
+        0, alias="maxAttempts", ge=0
+    )  # 0: keep trying; Argo may be down for long
+
+
+class SubmitSettings(_Model):
+    """How hard the bridge may press on the Argo Server."""
+
+    concurrency: int = Field(4, ge=1, le=64)
+    rate_per_second: float = Field(20.0, alias="ratePerSecond", gt=0)
+    retry: RetrySettings = RetrySettings()
+
+
+class HmacAuth(_Model):
+    """A signature of the raw body, as GitHub sends it (``X-Hub-Signature-256: sha256=<hex>``)."""
+
+    secret: SecretStr
+    header: str = "X-Hub-Signature-256"
+    prefix: str = "sha256="
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+
+
+class WebhookAuth(_Model):
+    """Exactly one of: a bearer token, an HMAC signature, or ``none`` written out."""
+
+    bearer: SecretStr | None = None
+    hmac: HmacAuth | None = None
+    none: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if value == "none":
+            return {"none": True}
+        if isinstance(value, str):
+            raise ValueError(
+                f"auth {value!r} is not understood; write `none`, `bearer: <token>` or "
+                "`hmac: {secret: <secret>}`"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> WebhookAuth:
+        chosen = [self.bearer is not None, self.hmac is not None, self.none]
+        if sum(chosen) != 1:
+            raise ValueError("choose exactly one of `bearer`, `hmac` or `none`")
+        return self
+
+
+class WebhookSource(_Model):
+    """An HTTP endpoint of the bridge that starts this trigger."""
+
+    path: str
+    method: Literal["POST", "PUT"] = "POST"
+    auth: WebhookAuth = Field(
+        description="required: authentication is on unless the file says `auth: none`"
+    )
+    dedup_key: PathText | None = Field(None, alias="dedupKey")
+    max_body_bytes: int | None = Field(None, alias="maxBodyBytes", gt=0)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or any(c in value for c in "?# "):
+            raise ValueError(f"{value!r} is not a URL path; write e.g. /hooks/onboarding")
+        if value in ("/healthz", "/readyz", "/metrics"):
+            raise ValueError(f"{value} is the bridge's own endpoint; choose another path")
+        return value
+
+
+class TriggerSources(_Model):
+    """What starts the trigger; exactly one source."""
+
+    webhook: WebhookSource | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TriggerSources:
+        if self.webhook is None:
+            raise ValueError("name the source that starts this trigger, e.g. `webhook:`")
+        return self
+
+
+class Parameter(_Model):
+    """One workflow parameter: taken `from` the event (with an optional `default`) or a `value`."""
+
+    name: ParameterName
+    from_: PathText | None = Field(None, alias="from")
+    value: ParameterValue | None = None
+    default: ParameterValue | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Parameter:
+        if (self.from_ is None) == (self.value is None):
+            raise ValueError("give exactly one of `from` (a path into the event) or `value`")
+        if self.default is not None and self.from_ is None:
+            raise ValueError("`default` goes with `from`; with a fixed `value` it has no use")
+        return self
+
+
+class Trigger(_Model):
+    """One trigger: a source, the WorkflowTemplate it starts, and the parameters it passes."""
+
+    name: DNSLabel
+    on: TriggerSources
+    workflow_template: DNSLabel = Field(alias="workflowTemplate")
+    parameters: tuple[Parameter, ...] = ()
+
+
+class BridgeConfig(BaseSettings):
+    """The whole trigger file, with environment overrides (prefix ``BRIDGE_``, ``__`` nests)."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        env_prefix="BRIDGE_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
+
+    argo: ArgoSettings = ArgoSettings()
+    http: HttpSettings = HttpSettings()
+    state: StateSettings = StateSettings()
+    submit: SubmitSettings = SubmitSettings()
+    triggers: tuple[Trigger, ...] = ()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Let the environment override the file (the file arrives as init arguments)."""
+        return env_settings, init_settings
+
+    def trigger(self, name: str) -> Trigger | None:
+        """Return the trigger called `name`, if any."""
+        return next((t for t in self.triggers if t.name == name), None)

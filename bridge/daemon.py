@@ -1,0 +1,150 @@
+"""The daemon: wires the journal, ingest, dispatcher and HTTP server on one event loop.
+
+`Daemon.serve` opens the journal, checks the triggers against the Argo Server (unless dry-run),
+binds the listener (a clear error if the address is taken), then runs the HTTP server and the
+dispatcher until SIGTERM or SIGINT. Shutdown stops accepting requests first, lets the journal
+commit what it holds, and waits for submissions in flight; anything unfinished stays in the
+journal and is submitted on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Generator
+from typing import Any
+
+import structlog
+import uvicorn
+
+from bridge.argo import ArgoClient, HeraArgoClient
+from bridge.clock import Clock, SystemClock
+from bridge.config.load import LoadedConfig
+from bridge.config.types import split_listen
+from bridge.dispatcher import Dispatcher
+from bridge.errors import BridgeError, RetryableSubmitError
+from bridge.ingest import Ingest
+from bridge.journal import Journal
+from bridge.journal_async import AsyncJournal
+from bridge.preflight import check_templates
+from bridge.web.app import create_app
+
+__all__ = ["Daemon", "StartupError"]
+
+log = structlog.get_logger("bridge.daemon")
+
+
+class StartupError(BridgeError):
+    """The daemon cannot start; the message says why and what to do."""
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: the daemon owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Daemon:
+    """One running bridge. Build with a loaded config; `client` overrides the Argo client."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        clock: Clock | None = None,
+        client: ArgoClient | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.clock = clock or SystemClock()
+        config = loaded.config
+        self.client = client
+        if client is None and not config.argo.dry_run:
+            self.client = HeraArgoClient(config.argo)
+        self.stop = asyncio.Event()
+
+    async def serve(self) -> None:
+        """Run until `stop` is set or a signal arrives.
+
+        Raises:
+            StartupError: a trigger cannot be submitted, or the address cannot be bound.
+            JournalError: the journal cannot be opened.
+        """
+        config = self.loaded.config
+        await self._preflight()
+        sock = self._bind()
+        journal = AsyncJournal(Journal.open(self.loaded.state_path), self.clock)
+        journal.start()
+        dispatcher = Dispatcher(journal, self.client, config.submit, self.clock)
+
+        async def readiness() -> dict[str, Any]:
+            counts = await journal.call(journal.journal.counts)
+            return {"ready": True, "dryRun": self.client is None, "events": counts}
+
+        app = create_app(config.triggers, Ingest(journal, self.clock), config.http, readiness)
+        server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        host, port = sock.getsockname()[:2]
+        log.info(
+            "bridge_started",
+            listen=f"{host}:{port}",
+            journal=str(self.loaded.state_path),
+            argo=config.argo.server or "dry-run",
+            triggers=[t.name for t in config.triggers],
+        )
+        serving = asyncio.create_task(server.serve(sockets=[sock]), name="http")
+        dispatching = asyncio.create_task(dispatcher.run(self.stop), name="dispatcher")
+        try:
+            await self.stop.wait()
+        finally:
+            server.should_exit = True
+            await serving
+            await dispatching
+            await journal.close()
+            await asyncio.to_thread(dispatcher.close)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("bridge_stopped")
+
+    async def _preflight(self) -> None:
+        if self.client is None:
+            log.warning(
+                "dry_run",
+                reason="argo.server is not set: workflows are rendered and logged, not submitted",
+            )
+            return
+        config = self.loaded.config
+        try:
+            report = await asyncio.to_thread(
+                check_templates, self.client, config.triggers, config.argo.namespace
+            )
+        except RetryableSubmitError as exc:
+            log.warning("template_check_skipped", reason=str(exc))
+            return
+        except BridgeError as exc:
+            raise StartupError(f"the Argo Server refused the template check: {exc}") from None
+        for warning in report.warnings:
+            log.warning("template_check_warning", detail=warning)
+        if report.problems:
+            raise StartupError("\n".join(report.problems))
+
+    def _bind(self) -> socket.socket:
+        host, port = split_listen(self.loaded.config.http.listen)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise StartupError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; change http.listen or stop the "
+                "other process"
+            ) from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        return sock

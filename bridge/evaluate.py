@@ -1,0 +1,104 @@
+"""The pure core: what an event means for a trigger, with no I/O and no clock.
+
+`evaluate(trigger, event)` returns a `Submission` (the workflow name, template, parameters and
+labels to submit) or a `Failure` (why nothing can be submitted). The daemon, ``trigger-bridge
+test`` and the generator's parity tests all call it, so they cannot disagree. A submission is
+always whole: if one parameter cannot be rendered the event fails, it is never half-filled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from bridge.config.model import Trigger
+from bridge.events import Event
+from bridge.naming import workflow_name
+from bridge.paths import MISSING, to_text
+
+__all__ = ["EVENT_LABEL", "TRIGGER_LABEL", "Decision", "Failure", "Submission", "evaluate"]
+
+TRIGGER_LABEL: Final = "trigger-bridge/trigger"
+EVENT_LABEL: Final = "trigger-bridge/event"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A workflow to submit from a WorkflowTemplate, complete and deterministic.
+
+    Attributes:
+        workflow_name: ``<trigger>-<hash of dedup_key>``; the same key gives the same name.
+        template: the WorkflowTemplate to submit.
+        dedup_key: the key that identifies this run (the event's id when none is configured).
+        parameters: ``(name, value)`` pairs in the trigger's order.
+        labels: ``(key, value)`` pairs naming the trigger and the event.
+    """
+
+    workflow_name: str
+    template: str
+    dedup_key: str
+    parameters: tuple[tuple[str, str], ...]
+    labels: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an event cannot start a workflow; `workflow_name` is set when it was known."""
+
+    reason: str
+    dedup_key: str | None = None
+    workflow_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            raise ValueError("a Failure needs a reason")
+
+
+Decision = Submission | Failure
+
+
+def evaluate(trigger: Trigger, event: Event) -> Decision:
+    """Decide what `event` starts for `trigger`.
+
+    Returns:
+        A `Submission` when every parameter renders, else a `Failure` naming each missing path.
+    """
+    dedup_key = _dedup_key(trigger, event)
+    if isinstance(dedup_key, Failure):
+        return dedup_key
+    name = workflow_name(trigger.name, dedup_key)
+    parameters: list[tuple[str, str]] = []
+    missing: list[str] = []
+    for parameter in trigger.parameters:
+        if parameter.value is not None:
+            parameters.append((parameter.name, parameter.value))
+            continue
+        assert parameter.from_ is not None  # the model guarantees one of the two
+        value = parameter.from_.get(event.data)
+        if value is MISSING:
+            if parameter.default is None:
+                missing.append(f"{parameter.name} (from {parameter.from_})")
+                continue
+            parameters.append((parameter.name, parameter.default))
+        else:
+            parameters.append((parameter.name, to_text(value)))
+    if missing:
+        return Failure(
+            f"the event has no value for parameter {', '.join(missing)}; "
+            "nothing was submitted (give the parameter a `default`, or fix the sender)",
+            dedup_key,
+            name,
+        )
+    labels = ((TRIGGER_LABEL, trigger.name), (EVENT_LABEL, event.id))
+    return Submission(name, trigger.workflow_template, dedup_key, tuple(parameters), labels)
+
+
+def _dedup_key(trigger: Trigger, event: Event) -> str | Failure:
+    webhook = trigger.on.webhook
+    path = webhook.dedup_key if webhook is not None else None
+    if path is None:
+        return event.id
+    value = path.get(event.data)
+    if value is MISSING or value in (None, "", [], {}):
+        return Failure(f"the event has no dedup key at {path}; the sender must provide it")
+    return to_text(value)

@@ -1,0 +1,89 @@
+"""The Event envelope and the per-source data shapes, as Argo Events builds them.
+
+One `make_event` builds every envelope (as Argo's EventSource adaptor does), so ids and
+timestamps are made one way. The ``data`` of an event has the shape Argo Events gives the same
+source, so a ``from:`` path means the same in the daemon and in a generated Sensor:
+
+- webhook: ``{"header": {<Go-canonical name>: [values…]}, "body": <decoded JSON>}``
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from bridge.clock import Clock
+
+__all__ = [
+    "REDACTED_HEADERS",
+    "Event",
+    "canonical_header",
+    "make_event",
+    "new_event_id",
+    "webhook_data",
+]
+
+# Credentials never enter the journal: the bridge has checked them, nothing downstream needs them.
+REDACTED_HEADERS: Final = frozenset({"Authorization", "Cookie", "Proxy-Authorization"})
+_TOKEN_CHARS: Final = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One accepted event.
+
+    Attributes:
+        id: unique, time-ordered, usable as a Kubernetes label value.
+        source: the source kind (``webhook``, ``minio``, ``schedule``).
+        trigger: the name of the trigger it was received for.
+        time: when the bridge accepted it (UTC).
+        data: the payload in Argo Events' shape for `source`.
+    """
+
+    id: str
+    source: str
+    trigger: str
+    time: datetime
+    data: dict[str, Any] = field(hash=False)
+
+
+def new_event_id(now: datetime) -> str:
+    """Return a 28-hex-digit id: milliseconds since the epoch, then 64 random bits."""
+    millis = int(now.timestamp() * 1000)
+    return f"{millis:012x}{secrets.token_hex(8)}"
+
+
+def make_event(source: str, trigger: str, data: dict[str, Any], clock: Clock) -> Event:
+    """Build the envelope for a payload a source produced."""
+    now = clock.now()
+    return Event(id=new_event_id(now), source=source, trigger=trigger, time=now, data=data)
+
+
+def canonical_header(name: str) -> str:
+    """Return `name` as Go's ``textproto.CanonicalMIMEHeaderKey`` writes it.
+
+    ``x-github-delivery`` becomes ``X-Github-Delivery``; a name with a character that is not
+    an HTTP token character is returned unchanged, as Go does.
+    """
+    if not name or any(c not in _TOKEN_CHARS for c in name):
+        return name
+    out: list[str] = []
+    upper = True
+    for char in name:
+        out.append(char.upper() if upper else char.lower())
+        upper = char == "-"
+    return "".join(out)
+
+
+def webhook_data(headers: Iterable[tuple[str, str]], body: Any) -> dict[str, Any]:
+    """Build webhook event data: canonical header names, every value kept, credentials removed."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        key = canonical_header(name)
+        if key not in REDACTED_HEADERS:
+            grouped.setdefault(key, []).append(value)
+    return {"header": grouped, "body": body}
