@@ -101,4 +101,6 @@ def _dedup_key(trigger: Trigger, event: Event) -> str | Failure:
     value = path.get(event.data)
     if value is MISSING or value in (None, "", [], {}):
         return Failure(f"the event has no dedup key at {path}; the sender must provide it")
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        return value[0]  # a header given once: its value, not the one-element list
     return to_text(value)

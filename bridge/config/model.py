@@ -56,6 +56,11 @@ class ArgoSettings(_Model):
     connect_timeout: Duration = Field(timedelta(seconds=5), alias="connectTimeout")
     read_timeout: Duration = Field(timedelta(seconds=30), alias="readTimeout")
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @field_validator("server", "ui_url", mode="before")
     @classmethod
     def _url(cls, value: Any) -> str | None:
@@ -105,10 +110,17 @@ class SubmitSettings(_Model):
     retry: RetrySettings = RetrySettings()
 
 
+def _not_empty(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError("the secret is empty (is its environment variable set to nothing?)")
+    return value
+
+
 class HmacAuth(_Model):
     """A signature of the raw body, as GitHub sends it (``X-Hub-Signature-256: sha256=<hex>``)."""
 
     secret: SecretStr
+    _check_secret = field_validator("secret")(_not_empty)
     header: str = "X-Hub-Signature-256"
     prefix: str = "sha256="
     algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
@@ -120,6 +132,7 @@ class WebhookAuth(_Model):
     bearer: SecretStr | None = None
     hmac: HmacAuth | None = None
     none: bool = False
+    _check_bearer = field_validator("bearer")(_not_empty)
 
     @model_validator(mode="before")
     @classmethod

@@ -3,8 +3,8 @@
 The trigger file's loader differs from PyYAML's safe loader in three ways users rely on:
 ``on:`` stays the string ``on`` (YAML 1.1 would read it as ``True``; only ``true``/``false`` are
 booleans here, as in YAML 1.2); a key given twice is an error instead of a silent overwrite;
-and ``${VAR}`` in a string is replaced from the environment (``$${`` writes a literal ``${``),
-a missing variable being an error at its line. Positions let config errors name the line.
+and ``${VAR}`` in a string is replaced from the environment, a missing variable being an error at
+its line (``${VAR:-fallback}`` uses the fallback instead; ``$${`` writes a literal ``${``). Positions let config errors name the line.
 """
 
 from __future__ import annotations
@@ -134,11 +134,14 @@ class _Builder:
             escaped, name = match.group(1), match.group(2)
             if escaped:
                 return "${" + name + "}"
+            name, has_fallback, fallback = name.partition(":-")
             if not _VAR_NAME.fullmatch(name):
                 self.doc.problems.append(
                     self.doc.problem(location, f"'${{{name}}}' is not a valid variable name")
                 )
                 return ""
+            if name not in self.environ and has_fallback:
+                return fallback
             if name not in self.environ:
                 self.doc.problems.append(
                     self.doc.problem(
