@@ -61,8 +61,8 @@ class _RateLimit:
             now = self._clock.monotonic()
             self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
             self._stamp = now
-            if self._tokens >= 1:
-                self._tokens -= 1
+            if self._tokens >= 1 - 1e-9:  # float error must not leave a sliver forever unpaid
+                self._tokens = max(self._tokens - 1, 0.0)
                 return
             await self._clock.sleep((1 - self._tokens) / self._rate)
 

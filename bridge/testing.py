@@ -7,6 +7,7 @@ answers each call through a handler function, in the manner of httpx's ``MockTra
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -38,8 +39,9 @@ class FakeClock:
         self._mono += seconds
 
     async def sleep(self, seconds: float) -> None:
-        """Advance instead of waiting."""
+        """Advance instead of waiting (yielding once, as a real sleep would)."""
         self.advance(max(seconds, 0.0))
+        await asyncio.sleep(0)
 
 
 class FakeArgoClient:

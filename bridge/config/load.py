@@ -69,7 +69,7 @@ def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> L
         )
     elif doc.data is not None and not isinstance(doc.data, dict):
         problems.append(doc.problem((), "the file must be a mapping with `triggers:` at the top"))
-    if problems:
+    if not isinstance(doc.data, dict):
         raise ConfigError(problems)
     warnings: list[Problem] = []
     problems.extend(_cross_check(doc, warnings))
@@ -77,7 +77,9 @@ def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> L
     try:
         config = BridgeConfig(**doc.data)
     except ValidationError as exc:
-        problems.extend(_problem(doc, error, env) for error in exc.errors())
+        reported = {p.field for p in problems}  # a missing ${VAR} is not also an empty value
+        found = (_problem(doc, error) for error in exc.errors())
+        problems.extend(p for p in found if p.field not in reported)
     except SettingsError as exc:
         problems.append(Problem("environment", None, "", f"{exc}; check the BRIDGE_* variables"))
     if problems or config is None:
@@ -85,10 +87,10 @@ def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> L
     return LoadedConfig(config, path.resolve(), warnings)
 
 
-def _problem(doc: YamlDocument, error: ErrorDetails, env: Mapping[str, str]) -> Problem:
+def _problem(doc: YamlDocument, error: ErrorDetails) -> Problem:
     location: Location = tuple(error["loc"])
     message = _message(error, location)
-    variable = _env_variable(location, env)
+    variable = _env_variable(location, os.environ)  # where pydantic-settings reads BRIDGE_*
     if variable is not None:
         return Problem("environment", None, variable, message)
     return doc.problem(location, message)

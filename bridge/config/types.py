@@ -53,7 +53,7 @@ def split_listen(value: str) -> tuple[str, int]:
 
 def _listen(value: Any) -> str:
     _, sep, port = str(value).rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or int(port) > 65535:  # 0: any free port
         raise ValueError(f"{value!r} is not HOST:PORT; write e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
     return str(value)
 
