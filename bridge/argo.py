@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,12 +20,16 @@ import requests
 from hera.exceptions import HeraException
 from hera.workflows import WorkflowsService
 from hera.workflows.models import SubmitOpts, WorkflowSubmitRequest
+from pydantic import PydanticDeprecatedSince20
 
 from bridge.config.model import ArgoSettings
 from bridge.errors import PermanentSubmitError, RetryableSubmitError
 from bridge.evaluate import Submission
 
 __all__ = ["ArgoClient", "HeraArgoClient", "SubmitResult", "TemplateInfo"]
+
+# Hera 7 serialises requests with pydantic's deprecated `.json()`; the warning is Hera's to fix.
+warnings.filterwarnings("ignore", category=PydanticDeprecatedSince20, module=r"hera\.")
 
 
 @dataclass(frozen=True)

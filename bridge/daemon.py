@@ -64,6 +64,8 @@ class Daemon:
         if client is None and not config.argo.dry_run:
             self.client = HeraArgoClient(config.argo)
         self.stop = asyncio.Event()
+        self.started = asyncio.Event()
+        self.address: tuple[str, int] | None = None
 
     async def serve(self) -> None:
         """Run until `stop` is set or a signal arrives.
@@ -88,7 +90,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
-        host, port = sock.getsockname()[:2]
+        host, port = self.address = sock.getsockname()[:2]
         log.info(
             "bridge_started",
             listen=f"{host}:{port}",
@@ -98,6 +100,7 @@ class Daemon:
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         dispatching = asyncio.create_task(dispatcher.run(self.stop), name="dispatcher")
+        self.started.set()
         try:
             await self.stop.wait()
         finally:

@@ -86,15 +86,20 @@ def test_absent_server_means_dry_run(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
-    text = GOOD.replace("namespace: argo", "nmespace: argo").replace(
-        "bearer: ${ONBOARD_TOKEN}", "berer: x"
-    ).replace("name: email", "name: e mail").replace("listen: 127.0.0.1:8080", "listen: 8080x")
+    text = (
+        GOOD.replace("namespace: argo", "nmespace: argo")
+        .replace("bearer: ${ONBOARD_TOKEN}", "berer: x")
+        .replace("name: email", "name: e mail")
+        .replace("listen: 127.0.0.1:8080", "listen: 8080x")
+    )
     found = problems(tmp_path, text)
     file = str(tmp_path / "bridge.yaml")
     assert f"{file}:3: argo.nmespace: unknown key; did you mean `namespace`?" in found[0]
     assert any(p.startswith(f"{file}:6: http.listen: '8080x' is not HOST:PORT") for p in found)
     assert any(
-        p.startswith(f"{file}:13: triggers[0].on.webhook.auth.berer: unknown key; did you mean `bearer`")
+        p.startswith(
+            f"{file}:13: triggers[0].on.webhook.auth.berer: unknown key; did you mean `bearer`"
+        )
         for p in found
     )
     assert any(p.startswith(f"{file}:17: triggers[0].parameters[0].name: 'e mail'") for p in found)
@@ -103,7 +108,11 @@ def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("name: onboarding", "name: Onboarding", "triggers[0].name: 'Onboarding' is not a DNS-1123 label"),
+        (
+            "name: onboarding",
+            "name: Onboarding",
+            "triggers[0].name: 'Onboarding' is not a DNS-1123 label",
+        ),
         ("name: onboarding", "name: " + "a" * 64, "is not a DNS-1123 label"),
         (
             "        auth:\n          bearer: ${ONBOARD_TOKEN}\n",
@@ -117,10 +126,22 @@ def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None
         ("from: body.employee.email", "from: body.*", "wildcards"),
         ("value: hr-portal", "value: {a: 1}", "a parameter value is text"),
         ("        from: body.employee.email\n", "", "give exactly one of `from`"),
-        ("dedupKey: header.X-Request-Id", "dedupKey: header.x-request-id", "use header.X-Request-Id"),
+        (
+            "dedupKey: header.X-Request-Id",
+            "dedupKey: header.x-request-id",
+            "use header.X-Request-Id",
+        ),
         ("server: https://argo-server.argo:2746", "server: argo:2746", "needs a scheme"),
-        ("workflowTemplate: onboard-employee", "workflowTemplate: Bad_Name", "not a DNS-1123 label"),
-        ("    workflowTemplate: onboard-employee\n", "", "workflowTemplate: required key is missing"),
+        (
+            "workflowTemplate: onboard-employee",
+            "workflowTemplate: Bad_Name",
+            "not a DNS-1123 label",
+        ),
+        (
+            "    workflowTemplate: onboard-employee\n",
+            "",
+            "workflowTemplate: required key is missing",
+        ),
         ("      webhook:", "      webhok:", "did you mean `webhook`"),
         ("method: POST", "", ""),  # placeholder row removed below
     ][:-1],
@@ -226,8 +247,10 @@ def test_bad_environment_value_names_the_variable(
 ) -> None:
     monkeypatch.setenv("BRIDGE_HTTP__LISTEN", "nope")
     found = problems(tmp_path, GOOD)
-    assert found == ["environment: BRIDGE_HTTP__LISTEN: 'nope' is not HOST:PORT; write e.g. "
-                     "127.0.0.1:8080 or 0.0.0.0:8080"]
+    assert found == [
+        "environment: BRIDGE_HTTP__LISTEN: 'nope' is not HOST:PORT; write e.g. "
+        "127.0.0.1:8080 or 0.0.0.0:8080"
+    ]
 
 
 def test_header_parameter_without_index_warns(tmp_path: Path) -> None:

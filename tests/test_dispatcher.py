@@ -29,7 +29,9 @@ SETTINGS = SubmitSettings(
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, client: FakeArgoClient | None, settings: SubmitSettings) -> None:
+    def __init__(
+        self, tmp_path: Path, client: FakeArgoClient | None, settings: SubmitSettings
+    ) -> None:
         self.clock = FakeClock()
         self.journal = AsyncJournal(Journal.open(tmp_path / "j.db"), self.clock)
         self.trigger: Trigger = loaded(tmp_path).config.triggers[0]
@@ -86,7 +88,9 @@ async def test_submits_each_event_once(make_rig: Callable[..., Rig]) -> None:
 
 
 async def test_retryable_errors_back_off_then_succeed(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig(FakeArgoClient(failing(3, RetryableSubmitError("Argo Server answered 503", 503))))
+    rig = make_rig(
+        FakeArgoClient(failing(3, RetryableSubmitError("Argo Server answered 503", 503)))
+    )
     event_id = await rig.send("r1")
     delays = []
     for _ in range(3):
@@ -101,7 +105,9 @@ async def test_retryable_errors_back_off_then_succeed(make_rig: Callable[..., Ri
     assert rig.state(event_id) == ("submitted", 4, "Argo Server answered 503")
 
 
-async def test_final_error_marks_failed_with_the_servers_message(make_rig: Callable[..., Rig]) -> None:
+async def test_final_error_marks_failed_with_the_servers_message(
+    make_rig: Callable[..., Rig],
+) -> None:
     message = "Argo Server answered 400: spec.arguments.email.value or spec.arguments.email.valueFrom is required"
     rig = make_rig(FakeArgoClient(failing(1, PermanentSubmitError(message, 400))))
     event_id = await rig.send("r1")
@@ -110,7 +116,9 @@ async def test_final_error_marks_failed_with_the_servers_message(make_rig: Calla
 
 
 async def test_a_404_is_retried_once_for_the_template_cache(make_rig: Callable[..., Rig]) -> None:
-    not_found = PermanentSubmitError('Argo Server answered 404: workflowtemplate.argoproj.io "x" not found', 404)
+    not_found = PermanentSubmitError(
+        'Argo Server answered 404: workflowtemplate.argoproj.io "x" not found', 404
+    )
     rig = make_rig(FakeArgoClient(failing(2, not_found)))
     event_id = await rig.send("r1")
     assert (await rig.dispatcher.run_once()).retried == 1

@@ -25,7 +25,9 @@ def onboarding(tmp_path: Path) -> Trigger:
 
 def entry(trigger: Trigger, request_id: str, clock: FakeClock, email: str | None = "a@b") -> tuple:
     body = {"employee": {"email": email}} if email else {}
-    ev = make_event("webhook", trigger.name, webhook_data([("X-Request-Id", request_id)], body), clock)
+    ev = make_event(
+        "webhook", trigger.name, webhook_data([("X-Request-Id", request_id)], body), clock
+    )
     return ev, evaluate(trigger, ev)
 
 

@@ -39,7 +39,9 @@ def test_two_triggers_sharing_a_key_get_different_names() -> None:
 
 def test_known_value() -> None:
     # pinned so that a change of the hash (which would break idempotency across upgrades) shows
-    assert workflow_name("onboarding", "req-1") == "onboarding-2033fddf35c42aa6"  # sha256("onboarding\\0req-1")[:16]
+    assert (
+        workflow_name("onboarding", "req-1") == "onboarding-2033fddf35c42aa6"
+    )  # sha256("onboarding\\0req-1")[:16]
 
 
 def test_label_values() -> None:

@@ -87,7 +87,12 @@ def test_canonical_header_matches_go(raw: str, canonical: str) -> None:
 
 def test_webhook_data_keeps_lists_and_drops_credentials() -> None:
     data = webhook_data(
-        [("x-request-id", "a"), ("X-Request-Id", "b"), ("authorization", "Bearer t"), ("cookie", "c")],
+        [
+            ("x-request-id", "a"),
+            ("X-Request-Id", "b"),
+            ("authorization", "Bearer t"),
+            ("cookie", "c"),
+        ],
         {"k": 1},
     )
     assert data == {"header": {"X-Request-Id": ["a", "b"]}, "body": {"k": 1}}
