@@ -29,13 +29,12 @@ def free_port() -> int:
 
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bridge", "run", "--config", str(config), "--log-format", "json"],
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    return process
 
 
 def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

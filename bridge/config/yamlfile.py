@@ -4,7 +4,8 @@ The trigger file's loader differs from PyYAML's safe loader in three ways users 
 ``on:`` stays the string ``on`` (YAML 1.1 would read it as ``True``; only ``true``/``false`` are
 booleans here, as in YAML 1.2); a key given twice is an error instead of a silent overwrite;
 and ``${VAR}`` in a string is replaced from the environment, a missing variable being an error at
-its line (``${VAR:-fallback}`` uses the fallback instead; ``$${`` writes a literal ``${``). Positions let config errors name the line.
+its line (``${VAR:-fallback}`` uses the fallback instead; ``$${`` writes a literal ``${``).
+Positions let config errors name the line.
 """
 
 from __future__ import annotations
