@@ -75,7 +75,7 @@ def test_client_errors_are_permanent_with_the_servers_message(
     assert caught.value.status == 404
     assert str(caught.value) == 'Argo Server answered 404: workflowtemplate.argoproj.io "no-such-template" not found'
     without_email = Submission("wf-2", "onboard-employee", "k", (), ())
-    with pytest.raises(PermanentSubmitError, match="spec.arguments.email.value or"):
+    with pytest.raises(PermanentSubmitError, match=r"spec\.arguments\.email\.value or"):
         client.submit(without_email)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.events import make_event, webhook_data
 from bridge.evaluate import evaluate
+from bridge.events import make_event, webhook_data
 from bridge.journal import Journal
 from bridge.testing import FakeClock
 from tests.argo_double import ArgoDouble
@@ -110,9 +110,11 @@ def test_history_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["RECEIVED", "(UTC)", "EVENT", "TRIGGER", "STATE", "TRIES", "WORKFLOW"]
-    assert events[1].id in lines[1] and "failed" in lines[1]
+    assert events[1].id in lines[1]
+    assert "failed" in lines[1]
     assert "the event has no value for parameter email" in lines[2]
-    assert events[0].id in lines[3] and "submitted" in lines[3]
+    assert events[0].id in lines[3]
+    assert "submitted" in lines[3]
 
     code, out, _ = run(capsys, "history", "-c", str(config.file), "--state", "submitted", "--json")
     [row] = [json.loads(line) for line in out.splitlines()]
