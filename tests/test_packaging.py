@@ -38,3 +38,27 @@ def test_every_module_has_a_docstring() -> None:
     for path in (ROOT / "bridge").rglob("*.py"):
         text = path.read_text().lstrip()
         assert text.startswith('"""'), f"{path} has no module docstring"
+
+
+def test_example_triggers_fit_the_workflow_templates(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bridge.argo import TemplateInfo
+    from bridge.config.load import load_config
+    from bridge.preflight import check_templates
+    from bridge.testing import FakeArgoClient
+
+    monkeypatch.setenv("ONBOARD_TOKEN", "t")
+    monkeypatch.setenv("REPORT_HOOK_SECRET", "s")
+    templates = {}
+    for file in (ROOT / "workflowtemplates").glob("*.yaml"):
+        template = yaml.safe_load(file.read_text())
+        parameters = template["spec"].get("arguments", {}).get("parameters", [])
+        name = template["metadata"]["name"]
+        templates[name] = TemplateInfo(
+            name,
+            frozenset(p["name"] for p in parameters if "value" not in p and "valueFrom" not in p),
+            frozenset(p["name"] for p in parameters),
+        )
+    config = load_config(ROOT / "examples" / "bridge.yaml").config
+    report = check_templates(FakeArgoClient(templates=templates), config.triggers, "argo")
+    assert report.problems == []
+    assert report.warnings == []
