@@ -25,7 +25,7 @@ local headers = {
 }
 
 local prefix = "run"
-local counter = 0
+counter = 0
 accepted = 0
 other = 0
 
@@ -48,17 +48,18 @@ function response(status, hdrs, resp)
 end
 
 function done(summary, latency, requests)
-  local acc, oth = 0, 0
+  local acc, oth, iss = 0, 0, 0
   for _, t in ipairs(threads) do
     acc = acc + t:get("accepted")
     oth = oth + t:get("other")
+    iss = iss + t:get("counter")
   end
   local e = summary.errors
   io.write(string.format(
-    'WRK_RESULT {"requests":%d,"duration_us":%d,"accepted":%d,"other":%d,'
+    'WRK_RESULT {"requests":%d,"issued":%d,"duration_us":%d,"accepted":%d,"other":%d,'
       .. '"connect_errors":%d,"read_errors":%d,"write_errors":%d,"status_errors":%d,'
       .. '"timeouts":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
-    summary.requests, summary.duration, acc, oth, e.connect, e.read, e.write, e.status,
+    summary.requests, iss, summary.duration, acc, oth, e.connect, e.read, e.write, e.status,
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency.max, latency.mean))
 end

@@ -1,0 +1,153 @@
+"""Plumbing shared by the benchmarks: processes, CPU pinning, ports, readiness and statistics.
+
+Nothing here measures anything by itself; `bench.ingest` and `bench.submit_latency` compare the
+bridge with baselines, and both use these helpers so that the two sides of every comparison are
+started, pinned and stopped the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def taskset_prefix(cpu: int | None) -> list[str]:
+    """Return ``["taskset", "-c", N]`` when pinning is possible, else an empty list."""
+    if cpu is None or shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", str(cpu)]
+
+
+def pinning(server_cpu: int | None, client_cpu: int | None) -> tuple[int | None, int | None]:
+    """Pick the cores for the server side and the load side; None when pinning is off/useless."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if shutil.which("taskset") is None or len(cpus) < 2:
+        print("note: no taskset or a single CPU: server and load generator are NOT pinned")
+        return None, None
+    server = cpus[0] if server_cpu is None else server_cpu
+    client = cpus[1] if client_cpu is None else client_cpu
+    return server, client
+
+
+def pin_self(cpu: int | None) -> None:
+    """Pin this process (and threads it starts later) to `cpu`."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_http_ok(port: int, path: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll ``GET path`` until it answers 200.
+
+    Raises:
+        RuntimeError: the process exited or did not become ready in time.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode} before ready")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} not ready after {timeout} s")
+
+
+@contextlib.contextmanager
+def server_process(
+    argv: Sequence[str],
+    port: int,
+    ready_path: str,
+    stderr: IO[bytes] | None = None,
+    final_signal: int = signal.SIGTERM,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `argv`, wait until ``ready_path`` answers 200, yield it; stop it on exit."""
+    process = subprocess.Popen(
+        list(argv), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL
+    )
+    try:
+        wait_http_ok(port, ready_path, process, timeout=30)
+        yield process
+    finally:
+        stop_process(process, final_signal)
+
+
+def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to the process (if still running) and reap it; SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), nearest-rank on sorted data; NaN for no data."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median; NaN for no data."""
+    return statistics.median(values) if values else float("nan")
+
+
+def machine_line() -> str:
+    """One line naming the machine and the versions that matter for these figures."""
+    import sqlite3
+
+    import starlette
+    import uvicorn
+
+    versions = [f"python {platform.python_version()}", f"sqlite {sqlite3.sqlite_version}"]
+    versions += [f"uvicorn {uvicorn.__version__}", f"starlette {starlette.__version__}"]
+    for module in ("uvloop", "httptools"):
+        try:
+            versions.append(f"{module} {__import__(module).__version__}")
+        except ImportError:
+            versions.append(f"{module} absent")
+    cpu = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "?")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{stamp}; {os.cpu_count()} vCPU {cpu}; {platform.system()} {platform.release()}; " + (
+        ", ".join(versions)
+    )
+
+
+def fmt_ratio(value: float) -> str:
+    """``0.53x`` style, or ``n/a``."""
+    return "n/a" if math.isnan(value) else f"{value:.2f}x"
