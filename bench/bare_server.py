@@ -5,10 +5,12 @@
 .serve(sockets=[sock])`` on a socket bound the same way. Because ``Server.serve`` (unlike
 ``Server.run``) never applies uvicorn's loop factory, that is the stdlib asyncio loop with
 httptools (uvicorn's ``http="auto"``), not uvloop. ``--loop uvloop`` serves through
-``Server.run``, i.e. uvicorn's defaults with uvloop, for reference. The route reads the whole
-body and answers an object shaped like the bridge's 202 (event id and workflow name).
+``Server.run``, i.e. uvicorn's defaults with uvloop, for reference. ``--nodelay`` creates the
+socket with ``IPPROTO_TCP`` instead of the daemon's protocol 0, so asyncio sets TCP_NODELAY on
+accepted connections (it skips sockets whose ``proto`` is 0); uvloop always sets it. The route
+reads the whole body and answers an object shaped like the bridge's 202.
 
-Run: ``python -m bench.bare_server --port 8099 [--loop daemon|uvloop]``.
+Run: ``python -m bench.bare_server --port 8099 [--loop daemon|uvloop] [--nodelay]``.
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ def build_app() -> Starlette:
     )
 
 
-def bind(port: int) -> socket.socket:
-    """Bind and listen as `Daemon._bind` does."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def bind(port: int, nodelay: bool) -> socket.socket:
+    """Bind and listen as `Daemon._bind` does (protocol 0), or with IPPROTO_TCP if `nodelay`."""
+    proto = socket.IPPROTO_TCP if nodelay else 0
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(1024)
@@ -62,8 +65,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--loop", choices=["daemon", "uvloop"], default="daemon")
+    parser.add_argument("--nodelay", action="store_true", help="socket with IPPROTO_TCP")
     args = parser.parse_args()
-    sock = bind(args.port)
+    sock = bind(args.port, args.nodelay)
     if args.loop == "daemon":
         config = uvicorn.Config(build_app(), log_config=None, access_log=False, lifespan="off")
         asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))

@@ -12,6 +12,7 @@ import http.client
 import math
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -151,3 +153,88 @@ def machine_line() -> str:
 def fmt_ratio(value: float) -> str:
     """``0.53x`` style, or ``n/a``."""
     return "n/a" if math.isnan(value) else f"{value:.2f}x"
+
+
+def _system_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal
+    return total - idle, total
+
+
+def _process_jiffies(pid: int) -> int:
+    """utime + stime of a process (all its threads), in clock ticks; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _own_and_children_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class CpuMeter:
+    """CPU used during a measurement: by the server, by us (driver + reaped wrk), by others.
+
+    "Others" is what the whole machine was busy with beyond the server, this process and the
+    children it reaped meanwhile: another workload sharing the VM, which skews the figures.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self._pid = server_pid
+        self._hz = os.sysconf("SC_CLK_TCK")
+        self._start = self._sample()
+
+    def _sample(self) -> tuple[int, int, int, float, float]:
+        busy, total = _system_jiffies()
+        server = _process_jiffies(self._pid) if self._pid is not None else 0
+        return busy, total, server, _own_and_children_seconds(), time.monotonic()
+
+    def stop(self) -> CpuUse:
+        """Return the CPU use since construction, in cores (1.0 = one core fully busy)."""
+        busy0, _, server0, ours0, t0 = self._start
+        busy1, _, server1, ours1, t1 = self._sample()
+        wall = max(t1 - t0, 1e-9)
+        busy = (busy1 - busy0) / self._hz / wall
+        server = (server1 - server0) / self._hz / wall
+        ours = (ours1 - ours0) / wall
+        return CpuUse(server=server, driver=ours, others=max(0.0, busy - server - ours))
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """Average cores in use during a measurement."""
+
+    server: float
+    driver: float
+    others: float
+
+
+def wait_until_quiet(limit: float, timeout: float) -> float:
+    """Wait until the machine is busy less than `limit` cores over 1 s; return the last value.
+
+    Gives up after `timeout` seconds (the figure is then flagged by its "others" CPU).
+    """
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        busy0, _ = _system_jiffies()
+        time.sleep(1.0)
+        busy1, _ = _system_jiffies()
+        busy = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
+        if busy < limit or time.monotonic() > deadline:
+            return busy
+        if not announced:
+            print(
+                f"  (machine busy with {busy:.2f} cores of other work; waiting up to "
+                f"{timeout:.0f} s for it to go quiet)",
+                flush=True,
+            )
+            announced = True

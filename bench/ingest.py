@@ -6,16 +6,22 @@ deduplicated):
 
 * ``bare``: `bench.bare_server` with ``--loop daemon``, a Starlette route answering 202 JSON,
   served exactly as the daemon serves (uvicorn ``Server.serve`` under ``asyncio.run``: stdlib
-  asyncio loop + httptools). This is the baseline for every ratio (goals G1-G3).
-* ``bare-uvloop``: the same route on uvicorn's defaults (uvloop + httptools), for reference only:
-  it shows what the daemon's event loop choice costs.
+  asyncio loop + httptools, on a socket created as `Daemon._bind` creates it). The same-stack
+  baseline for the shipped daemon (goals G1-G3).
+* ``bare-nodelay``: the same, but the socket is created with ``IPPROTO_TCP`` so asyncio turns
+  Nagle off on each connection (with the daemon's protocol-0 socket it does not, and every
+  answer waits ~40 ms for the client's delayed ACK). The baseline for the ``-fixed`` configs.
+* ``bare-uvloop``: the route on uvicorn's defaults (uvloop + httptools), for reference only.
 * ``bridge-argo``: ``python -m bridge run`` at ``--log-level warning`` submitting to the Argo
   Server double (`tests.argo_double`, in this process), i.e. production wiring: the dispatcher
   is paced at the default 20 submits/s, so the journal mostly just grows during the run.
-* ``bridge-dry``: the daemon in dry-run (no ``argo.server``): the dispatcher marks *every* event
-  ``dry-run`` as fast as it can, one commit per event, competing with ingest for the journal.
 * ``bridge-argo-info``: ``bridge-argo`` at ``--log-level info`` (one JSON log line per event,
   written to a file), to show the cost of logging.
+* ``bridge-dry``: the daemon in dry-run (no ``argo.server``): the dispatcher marks *every* event
+  ``dry-run`` as fast as it can, one commit per event, competing with ingest for the journal.
+* ``bridge-argo-nodelay`` / ``bridge-argo-fixed``: NOT the shipped daemon but
+  `bench.daemon_patched`, the daemon with the TCP_NODELAY fix / with it and the dedup-query
+  fix applied in memory: what those one-line fixes in bridge/ would give.
 
 Each figure is a fresh server and a fresh journal; a 2 s warm-up run is discarded; then
 ``wrk -t1 -c64 -d10s`` and, on another fresh server, ``wrk -t1 -c1 -d5s``. Servers are pinned to
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import signal
 import sqlite3
@@ -44,6 +51,8 @@ from pathlib import Path
 from bench.common import (
     PYTHON,
     ROOT,
+    CpuMeter,
+    CpuUse,
     fmt_ratio,
     free_port,
     machine_line,
@@ -52,6 +61,7 @@ from bench.common import (
     pinning,
     server_process,
     taskset_prefix,
+    wait_until_quiet,
 )
 from bridge.clock import SystemClock
 from bridge.config.load import load_config
@@ -62,7 +72,20 @@ from tests.argo_double import ArgoDouble
 from tests.helpers import write_config
 
 LUA = ROOT / "bench" / "webhook.lua"
-CONFIGS = ("bare", "bare-uvloop", "bridge-argo", "bridge-dry", "bridge-argo-info")
+CONFIGS = (
+    "bare",
+    "bare-nodelay",
+    "bare-uvloop",
+    "bridge-argo",
+    "bridge-argo-info",
+    "bridge-dry",
+    "bridge-argo-nodelay",
+    "bridge-argo-fixed",
+)
+PATCHES = {
+    "bridge-argo-nodelay": ["--fix-nodelay"],
+    "bridge-argo-fixed": ["--fix-nodelay", "--fix-dedup"],
+}
 TEMPLATE_PARAMETERS = [{"name": "email"}, {"name": "source", "value": "default"}]
 
 
@@ -109,6 +132,7 @@ class Figure:
     connections: int
     wrk: WrkResult
     durability: Durability | None
+    cpu: CpuUse
 
 
 def require_wrk() -> str:
@@ -191,55 +215,96 @@ def measure(
     wrk: str,
     connections: int,
     seconds: float,
-    warmup: float,
+    options: argparse.Namespace,
     cpus: tuple[int | None, int | None],
     tag: str,
     double: ArgoDouble,
-    prefill: int,
 ) -> Figure:
     """Start a fresh server for `name`, warm up, measure once, stop (SIGKILL for the bridge)."""
     server_cpu, client_cpu = cpus
     port = free_port()
+    wait_until_quiet(options.quiet_below, options.quiet_timeout)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
         if name.startswith("bare"):
             loop = "uvloop" if name == "bare-uvloop" else "daemon"
             argv = [*taskset_prefix(server_cpu), PYTHON, "-m", "bench.bare_server"]
             argv += ["--port", str(port), "--loop", loop]
-            with server_process(argv, port, "/healthz"):
-                run_wrk(wrk, port, connections, warmup, f"{tag}w", client_cpu)
+            argv += ["--nodelay"] if name == "bare-nodelay" else []
+            with server_process(argv, port, "/healthz") as process:
+                run_wrk(wrk, port, connections, options.warmup, f"{tag}w", client_cpu)
+                meter = CpuMeter(process.pid)
                 result = run_wrk(wrk, port, connections, seconds, tag, client_cpu)
-            return Figure(name, connections, result, None)
+                use = meter.stop()
+            return Figure(name, connections, result, None, use)
         server = double.url if name.startswith("bridge-argo") else ""
         config = write_config(work, server=server, port=port)
-        prefill_journal(config, prefill)
+        prefill_journal(config, options.prefill)
         level = "info" if name.endswith("-info") else "warning"
-        argv = [*taskset_prefix(server_cpu), PYTHON, "-m", "bridge", "run", "--config"]
+        module = ["bench.daemon_patched", *PATCHES[name]] if name in PATCHES else ["bridge"]
+        argv = [*taskset_prefix(server_cpu), PYTHON, "-m", *module, "run", "--config"]
         argv += [str(config), "--log-level", level, "--log-format", "json"]
         with (
             open(work / "daemon.log", "wb") as log,
-            server_process(argv, port, "/healthz", log, signal.SIGKILL),
+            server_process(argv, port, "/healthz", log, signal.SIGKILL) as process,
         ):
-            run_wrk(wrk, port, connections, warmup, f"{tag}w", client_cpu)
+            run_wrk(wrk, port, connections, options.warmup, f"{tag}w", client_cpu)
+            meter = CpuMeter(process.pid)
             result = run_wrk(wrk, port, connections, seconds, tag, client_cpu)
-        return Figure(name, connections, result, check_journal(work / "state.db", tag, result))
+            use = meter.stop()
+        durability = check_journal(work / "state.db", tag, result)
+        return Figure(name, connections, result, durability, use)
 
 
-def print_figure(run: int, fig: Figure, bare: Figure | None) -> None:
-    """One line per figure, with the same-run bare ratio."""
+BASELINES = ("bare", "bare-nodelay")
+OTHERS_FLAG = 0.1  # cores of foreign work during a measurement that mark it as skewed
+GOALS = (  # (goal, config, baseline, connections or None for the main level, metric, limit)
+    ("G1", "bridge-argo", "bare", None, "rate", 0.5),
+    ("G2", "bridge-argo", "bare", None, "p99", 3.0),
+    ("G3", "bridge-argo", "bare", 1, "rate", 0.25),
+    ("G1", "bridge-argo-fixed", "bare-nodelay", None, "rate", 0.5),
+    ("G2", "bridge-argo-fixed", "bare-nodelay", None, "p99", 3.0),
+    ("G3", "bridge-argo-fixed", "bare-nodelay", 1, "rate", 0.25),
+)
+
+Key = tuple[int, str, int]  # run, config, connections
+
+
+def ratio(
+    figures: dict[Key, Figure], run: int, name: str, base: str, connections: int, metric: str
+) -> float:
+    """`name`'s rate (or p99) over `base`'s in the same run; NaN when either is missing."""
+    fig, ref = figures.get((run, name, connections)), figures.get((run, base, connections))
+    if fig is None or ref is None:
+        return float("nan")
+    if metric == "rate":
+        return fig.wrk.rate / ref.wrk.rate
+    return fig.wrk.p99_ms / ref.wrk.p99_ms
+
+
+def print_figure(figures: dict[Key, Figure], run: int, fig: Figure) -> None:
+    """One line per figure, with the same-run ratios to both bare baselines."""
     w = fig.wrk
-    ratio = fmt_ratio(w.rate / bare.wrk.rate) if bare is not None and bare is not fig else "-"
+    ratios = "  ".join(
+        f"vs {base} {fmt_ratio(ratio(figures, run, fig.config, base, fig.connections, 'rate'))}"
+        for base in BASELINES
+        if base != fig.config
+    )
     line = (
-        f"run {run} {fig.config:<17} c={fig.connections:<3} {w.rate:>9.0f} 202/s  "
-        f"p50 {w.p50_ms:7.2f} ms  p99 {w.p99_ms:7.2f} ms  vs bare {ratio:>6}"
+        f"run {run} {fig.config:<19} c={fig.connections:<3} {w.rate:>8.0f} 202/s  "
+        f"p50 {w.p50_ms:7.2f} ms  p99 {w.p99_ms:7.2f} ms  {ratios}"
     )
     if w.other or w.errors:
         line += f"  NON-202: {w.other}, socket errors: {w.errors}"
+    line += f"\n      cpu (cores): server {fig.cpu.server:.2f}, wrk+driver {fig.cpu.driver:.2f}"
+    line += f", other work on the machine {fig.cpu.others:.2f}"
+    if fig.cpu.others > OTHERS_FLAG:
+        line += "  <- SKEWED: the machine was not quiet"
     d = fig.durability
     if d is not None:
         verdict = "OK" if d.ok else "FAILED"
         line += (
-            f"\n      journal check {verdict}: {d.rows} rows for {w.accepted} 202s; "
+            f"; journal check {verdict}: {d.rows} rows for {w.accepted} 202s; "
             f"{d.missing_ids} issued ids without a row (<= {d.unanswered} unanswered at stop)"
         )
     print(line, flush=True)
@@ -256,6 +321,10 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset")
     parser.add_argument("--prefill", type=int, default=0, help="journal rows before each start")
     parser.add_argument("--no-c1", action="store_true", help="skip the concurrency-1 runs")
+    parser.add_argument(
+        "--quiet-below", type=float, default=0.15, help="wait for other work < N cores"
+    )
+    parser.add_argument("--quiet-timeout", type=float, default=300.0, help="seconds")
     parser.add_argument("--server-cpu", type=int)
     parser.add_argument("--client-cpu", type=int)
     args = parser.parse_args()
@@ -264,85 +333,78 @@ def main() -> None:
     unknown = set(names) - set(CONFIGS)
     if unknown:
         sys.exit(f"unknown configs {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
+    names.sort(key=CONFIGS.index)  # baselines first, so every line can show its ratios
     cpus = pinning(args.server_cpu, args.client_cpu)
     pin_self(cpus[1])
     print(f"# ingest benchmark; {machine_line()}")
     print(f"# servers on cpu {cpus[0]}; wrk and this driver (Argo double) on cpu {cpus[1]}")
-    print(f"# journal prefill: {args.prefill} rows")
+    print(f"# journal prefill: {args.prefill} rows; runs: {args.runs}")
     double = ArgoDouble(token="test-token").start()
     double.add_template("onboard-employee", parameters=TEMPLATE_PARAMETERS)
     levels = [(args.connections, args.duration)] + ([] if args.no_c1 else [(1, args.c1_duration)])
-    figures: dict[tuple[str, int], list[Figure]] = {}
-    ratios: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    figures: dict[Key, Figure] = {}
     try:
         for run in range(1, args.runs + 1):
             for connections, seconds in levels:
-                bare: Figure | None = None
                 for name in names:
                     tag = f"r{run}c{connections}{name.replace('-', '')}"
-                    fig = measure(
-                        name,
-                        wrk,
-                        connections,
-                        seconds,
-                        args.warmup,
-                        cpus,
-                        tag,
-                        double,
-                        args.prefill,
-                    )
-                    if name == "bare":
-                        bare = fig
-                    figures.setdefault((name, connections), []).append(fig)
-                    if bare is not None:
-                        ratios.setdefault((name, connections), []).append(
-                            (fig.wrk.rate / bare.wrk.rate, fig.wrk.p99_ms / bare.wrk.p99_ms)
-                        )
-                    print_figure(run, fig, bare)
+                    fig = measure(name, wrk, connections, seconds, args, cpus, tag, double)
+                    figures[(run, name, connections)] = fig
+                    print_figure(figures, run, fig)
     finally:
         double.stop()
-    print_summary(names, levels, figures, ratios)
+    print_summary(names, levels, args.runs, figures)
 
 
 def print_summary(
-    names: list[str],
-    levels: list[tuple[int, float]],
-    figures: dict[tuple[str, int], list[Figure]],
-    ratios: dict[tuple[str, int], list[tuple[float, float]]],
+    names: list[str], levels: list[tuple[int, float]], runs: int, figures: dict[Key, Figure]
 ) -> None:
-    """Medians over the runs; ratios are medians of the per-run ratios to the same-run bare."""
-    print("\n# medians over runs (ratio = median of per-run ratios to the same-run `bare`)")
-    print("config            c    202/s   p50 ms   p99 ms   rate ratio  p99 ratio  journal")
+    """Medians over the runs; ratios are medians of the per-run ratios to a same-run baseline."""
+    print("\n# medians over runs; ratios are medians of per-run ratios to the same-run baseline")
+    head = "config              c     202/s   p50 ms   p99 ms"
+    print(head + "".join(f"  rate/{b:<13}  p99/{b:<13}" for b in BASELINES) + "  journal")
     for connections, _ in levels:
         for name in names:
-            figs = figures[(name, connections)]
-            pairs = ratios.get((name, connections), [])
+            figs = [f for (_, n, c), f in figures.items() if n == name and c == connections]
             checks = [f.durability.ok for f in figs if f.durability is not None]
             journal = ("all OK" if all(checks) else "FAILED") if checks else "-"
+            cells = ""
+            for base in BASELINES:
+                for metric in ("rate", "p99"):
+                    values = [
+                        ratio(figures, run, name, base, connections, metric)
+                        for run in range(1, runs + 1)
+                    ]
+                    cells += f"  {fmt_ratio(median(values)):>18}"
             print(
-                f"{name:<17} {connections:<3} {median([f.wrk.rate for f in figs]):>8.0f} "
+                f"{name:<19} {connections:<3} {median([f.wrk.rate for f in figs]):>8.0f} "
                 f"{median([f.wrk.p50_ms for f in figs]):>8.2f} "
-                f"{median([f.wrk.p99_ms for f in figs]):>8.2f}   "
-                f"{fmt_ratio(median([r for r, _ in pairs])):>9}  "
-                f"{fmt_ratio(median([p for _, p in pairs])):>9}  {journal}"
+                f"{median([f.wrk.p99_ms for f in figs]):>8.2f}{cells}  {journal}"
             )
     print(
-        "\n# goals (performance.md §5): G1 bridge-argo c=64 rate >= 0.5x bare with every 202 "
-        "durable; G2 p99 <= 3x bare; G3 c=1 rate >= 0.25x bare"
+        "\n# goals (performance.md §5): G1 rate at c=64 >= 0.5x bare, every 202 durable; "
+        "G2 p99 at c=64 <= 3x bare; G3 rate at c=1 >= 0.25x bare"
     )
-    for goal, key, index, limit, above in (
-        ("G1", ("bridge-argo", levels[0][0]), 0, 0.5, True),
-        ("G2", ("bridge-argo", levels[0][0]), 1, 3.0, False),
-        ("G3", ("bridge-argo", 1), 0, 0.25, True),
-    ):
-        found = ratios.get(key, [])
-        if not found:
+    for goal, name, base, level, metric, limit in GOALS:
+        connections = levels[0][0] if level is None else level
+        values = [
+            ratio(figures, run, name, base, connections, metric) for run in range(1, runs + 1)
+        ]
+        value = median([v for v in values if not math.isnan(v)])
+        if math.isnan(value):
             continue
-        value = median([p[index] for p in found])
-        met = value >= limit if above else value <= limit
+        met = value >= limit if metric == "rate" else value <= limit
+        durable = all(
+            f.durability is not None and f.durability.ok
+            for (_, n, c), f in figures.items()
+            if n == name and c == connections
+        )
+        verdict = "met" if met and durable else "NOT met"
         print(
-            f"{goal}: {fmt_ratio(value)} (limit {'>=' if above else '<='} {limit}x): "
-            f"{'met' if met else 'NOT met'}"
+            f"{goal} {name} vs {base} (c={connections}): {metric} ratio {fmt_ratio(value)} "
+            f"(goal {'>=' if metric == 'rate' else '<='} {limit}x"
+            f"{', journal check ' + ('OK' if durable else 'FAILED') if goal == 'G1' else ''})"
+            f": {verdict}"
         )
 
 

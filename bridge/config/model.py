@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.config.schedule import ScheduleSource
 from bridge.config.types import (
     DNSLabel,
     Duration,
@@ -25,13 +26,17 @@ from bridge.config.types import (
     PathText,
 )
 
+MAX_SCHEDULE_NAME = 52
+
 __all__ = [
+    "MAX_SCHEDULE_NAME",
     "ArgoSettings",
     "BridgeConfig",
     "HmacAuth",
     "HttpSettings",
     "Parameter",
     "RetrySettings",
+    "ScheduleSource",
     "StateSettings",
     "SubmitSettings",
     "Trigger",
@@ -179,12 +184,21 @@ class TriggerSources(_Model):
     """What starts the trigger; exactly one source."""
 
     webhook: WebhookSource | None = None
+    schedule: ScheduleSource | None = None
 
     @model_validator(mode="after")
     def _one(self) -> TriggerSources:
-        if self.webhook is None:
-            raise ValueError("name the source that starts this trigger, e.g. `webhook:`")
+        chosen = [name for name in ("webhook", "schedule") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "name exactly one source that starts this trigger: `webhook:` or `schedule:`"
+            )
         return self
+
+    @property
+    def kind(self) -> str:
+        """The source kind: ``webhook`` or ``schedule``."""
+        return "webhook" if self.webhook is not None else "schedule"
 
 
 class Parameter(_Model):
@@ -211,6 +225,15 @@ class Trigger(_Model):
     on: TriggerSources
     workflow_template: DNSLabel = Field(alias="workflowTemplate")
     parameters: tuple[Parameter, ...] = ()
+
+    @model_validator(mode="after")
+    def _schedule_name(self) -> Trigger:
+        if self.on.schedule is not None and len(self.name) > MAX_SCHEDULE_NAME:
+            raise ValueError(
+                f"a schedule trigger's name has at most {MAX_SCHEDULE_NAME} characters, so that "
+                "'<name>-<unix time>' fits Argo's 63 (as for a CronWorkflow)"
+            )
+        return self
 
 
 class BridgeConfig(BaseSettings):
