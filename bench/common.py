@@ -238,3 +238,52 @@ def wait_until_quiet(limit: float, timeout: float) -> float:
                 flush=True,
             )
             announced = True
+
+
+def prefill_history(state_path: Path, trigger: str, count: int) -> None:
+    """Give the journal `count` rows of history: past events of `trigger`, all ``submitted``.
+
+    Written with one raw ``executemany`` (the schema comes from `Journal.open`), because going
+    through `Journal.record` would itself pay the per-row cost being measured.
+    """
+    if count <= 0:
+        return
+    import json
+    import sqlite3
+
+    from bridge.events import new_event_id
+    from bridge.journal import Journal
+    from bridge.naming import workflow_name
+
+    Journal.open(state_path).close()
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for n in range(count):
+            key = f"history-{n}"
+            data = {
+                "header": {"Content-Type": ["application/json"], "X-Request-Id": [key]},
+                "body": {"employee": {"email": f"past{n}@example.org", "name": f"Past {n}"}},
+            }
+            event_id = new_event_id(now)
+            labels = [["trigger-bridge/trigger", trigger], ["trigger-bridge/event", event_id]]
+            yield (
+                event_id, "webhook", trigger, stamp, json.dumps(data, separators=(",", ":")),
+                key, workflow_name(trigger, key), "onboard-employee",
+                json.dumps([["email", f"past{n}@example.org"], ["source", "hr-portal"]]),
+                json.dumps(labels),
+                "submitted", 1, stamp,
+            )  # fmt: skip
+
+    db = sqlite3.connect(state_path)
+    try:
+        with db:
+            db.executemany(
+                "INSERT INTO events (id, source, trigger, received_at, data, dedup_key, workflow,"
+                " template, parameters, labels, state, attempts, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows(),
+            )
+    finally:
+        db.close()

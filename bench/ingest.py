@@ -59,15 +59,11 @@ from bench.common import (
     median,
     pin_self,
     pinning,
+    prefill_history,
     server_process,
     taskset_prefix,
     wait_until_quiet,
 )
-from bridge.clock import SystemClock
-from bridge.config.load import load_config
-from bridge.evaluate import evaluate
-from bridge.events import make_event, webhook_data
-from bridge.journal import Journal
 from tests.argo_double import ArgoDouble
 from tests.helpers import write_config
 
@@ -188,28 +184,6 @@ def check_journal(state: Path, tag: str, result: WrkResult) -> Durability:
     )
 
 
-def prefill_journal(config_path: Path, count: int) -> None:
-    """Journal `count` onboarding events before the daemon starts (a journal with history)."""
-    if count <= 0:
-        return
-    loaded = load_config(config_path, environ={})
-    trigger = loaded.config.trigger("onboarding")
-    assert trigger is not None
-    journal = Journal.open(loaded.state_path)
-    clock = SystemClock()
-    try:
-        for start in range(0, count, 1000):
-            entries = []
-            for n in range(start, min(count, start + 1000)):
-                headers = [("X-Request-Id", f"prefill-{n}"), ("Content-Type", "application/json")]
-                data = webhook_data(headers, {"employee": {"email": f"p{n}@example.org"}})
-                event = make_event("webhook", trigger.name, data, clock)
-                entries.append((event, evaluate(trigger, event)))
-            journal.record(entries, clock.now())
-    finally:
-        journal.close()
-
-
 def measure(
     name: str,
     wrk: str,
@@ -239,7 +213,7 @@ def measure(
             return Figure(name, connections, result, None, use)
         server = double.url if name.startswith("bridge-argo") else ""
         config = write_config(work, server=server, port=port)
-        prefill_journal(config, options.prefill)
+        prefill_history(work / "state.db", "onboarding", options.prefill)
         level = "info" if name.endswith("-info") else "warning"
         module = ["bench.daemon_patched", *PATCHES[name]] if name in PATCHES else ["bridge"]
         argv = [*taskset_prefix(server_cpu), PYTHON, "-m", *module, "run", "--config"]
@@ -319,7 +293,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="discarded run, seconds")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset")
-    parser.add_argument("--prefill", type=int, default=0, help="journal rows before each start")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="rows of submitted history in each fresh journal"
+    )
     parser.add_argument("--no-c1", action="store_true", help="skip the concurrency-1 runs")
     parser.add_argument(
         "--quiet-below", type=float, default=0.15, help="wait for other work < N cores"

@@ -14,6 +14,9 @@ queueing):
   it, the figure of goal G4. Also shown: POST sent -> stored (ingest included).
 * ``bridge-info``: the same at ``--log-level info`` (logs to a file), for the cost of logging.
 
+``--prefill N`` starts the bridge on a journal that already holds N submitted events (history),
+as a long-running daemon's journal does.
+
 The pause between events (``--interval``, default 60 ms) keeps the sender under the dispatcher's
 default rate limit (``submit.ratePerSecond`` 20, burst = concurrency 4): faster senders would
 measure the deliberate pacing, not overhead. Goal (issue / performance.md G4): at most +2 ms
@@ -46,6 +49,7 @@ from bench.common import (
     percentile,
     pin_self,
     pinning,
+    prefill_history,
     server_process,
     taskset_prefix,
     wait_until_quiet,
@@ -153,6 +157,7 @@ def run_bridge(
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         work = Path(tmp)
         config = write_config(work, server=double.url, port=port)
+        prefill_history(work / "state.db", "onboarding", options.prefill)
         argv = [*taskset_prefix(cpus[0]), PYTHON, "-m", "bridge", "run", "--config", str(config)]
         argv += ["--log-level", level, "--log-format", "json"]
         with (
@@ -211,6 +216,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="untimed events first")
     parser.add_argument("--interval", type=float, default=0.06, help="pause between events, s")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="rows of submitted history in the bridge's journal"
+    )
     parser.add_argument("--quiet-below", type=float, default=0.15)
     parser.add_argument("--quiet-timeout", type=float, default=300.0)
     parser.add_argument("--server-cpu", type=int)
@@ -231,6 +239,7 @@ def main() -> None:
     print(f"# daemon / Hera loop on cpu {cpus[0]}; this driver (Argo double, sender) on {cpus[1]}")
     print(f"# {args.events} timed events per config after {args.warmup} warm-up, {args.interval}")
     print("# s apart; latency = 202 -> stored (bridge), call start -> stored (hera)")
+    print(f"# journal prefill: {args.prefill} rows of submitted history")
     double = TimedDouble()
     double.start()
     double.add_template("onboard-employee", parameters=TEMPLATE_PARAMETERS)

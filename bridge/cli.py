@@ -18,9 +18,9 @@ from typing import Any, get_args
 from bridge import __version__
 from bridge.config.load import LoadedConfig, load_config
 from bridge.errors import BridgeError, ConfigError
-from bridge.evaluate import Failure, evaluate
+from bridge.evaluate import Submission, evaluate
 from bridge.events import Event
-from bridge.journal import STATES, Journal, JournalRow, State
+from bridge.journal import Journal, JournalRow, State
 from bridge.logs import configure_logging
 
 __all__ = ["main"]
@@ -128,9 +128,13 @@ def _test(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     from bridge.events import new_event_id
 
     now = SystemClock().now()
-    event = Event(new_event_id(now), "test", trigger.name, now, data)
-    decision = evaluate(trigger, event)
-    if isinstance(decision, Failure):
+    event = Event(new_event_id(now), trigger.on.kind, trigger.name, now, data)
+    try:
+        decision = evaluate(trigger, event)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {args.event} is not {trigger.on.kind} event data: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not isinstance(decision, Submission):
         print(f"no workflow: {decision.reason}", file=sys.stderr)
         return EXIT_FAILED
     print(f"workflow:  {decision.workflow_name}")
@@ -213,6 +217,3 @@ def _print_table(rows: list[JournalRow], loaded: LoadedConfig) -> None:
         for line in (detail, url):
             if line:
                 print(f"    {line}")
-
-
-assert set(STATES) == set(get_args(State))

@@ -1,25 +1,45 @@
 """The pure core: what an event means for a trigger, with no I/O and no clock.
 
 `evaluate(trigger, event)` returns a `Submission` (the workflow name, template, parameters and
-labels to submit) or a `Failure` (why nothing can be submitted). The daemon, ``trigger-bridge
-test`` and the generator's parity tests all call it, so they cannot disagree. A submission is
-always whole: if one parameter cannot be rendered the event fails, it is never half-filled.
+labels to submit) or a `Failure` (why nothing can be submitted); `Skip` records a run not started
+on purpose (a missed schedule tick, an overlap). Names: a webhook run is
+``<trigger>-<hash of its dedup key>``, a schedule tick ``<trigger>-<unix seconds>``. The daemon,
+``trigger-bridge test`` and the generator's parity tests all call it, so they cannot disagree. A
+submission is always whole: if one parameter cannot be rendered the event fails, it is never
+half-filled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from datetime import datetime
+from typing import Final, Literal
 
 from bridge.config.model import Trigger
 from bridge.events import Event
 from bridge.naming import workflow_name
 from bridge.paths import MISSING, to_text
 
-__all__ = ["EVENT_LABEL", "TRIGGER_LABEL", "Decision", "Failure", "Submission", "evaluate"]
+__all__ = [
+    "EVENT_LABEL",
+    "MANUAL_SOURCE",
+    "SCHEDULE_SOURCE",
+    "TRIGGER_LABEL",
+    "Decision",
+    "Failure",
+    "Overlap",
+    "Skip",
+    "Submission",
+    "evaluate",
+    "tick_name",
+]
 
 TRIGGER_LABEL: Final = "trigger-bridge/trigger"
 EVENT_LABEL: Final = "trigger-bridge/event"
+SCHEDULE_SOURCE: Final = "schedule"
+MANUAL_SOURCE: Final = "manual"  # `trigger-bridge fire`: a run out of schedule, named for itself
+
+Overlap = Literal["allow", "skip", "replace"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,17 @@ class Submission:
     dedup_key: str
     parameters: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str], ...]
+    overlap: Overlap = "allow"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A run deliberately not started: a tick `missed` while the bridge was down, or `skipped`."""
+
+    state: Literal["missed", "skipped"]
+    reason: str
+    dedup_key: str
+    workflow_name: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +85,7 @@ class Failure:
             raise ValueError("a Failure needs a reason")
 
 
-Decision = Submission | Failure
+Decision = Submission | Failure | Skip
 
 
 def evaluate(trigger: Trigger, event: Event) -> Decision:
@@ -63,10 +94,10 @@ def evaluate(trigger: Trigger, event: Event) -> Decision:
     Returns:
         A `Submission` when every parameter renders, else a `Failure` naming each missing path.
     """
-    dedup_key = _dedup_key(trigger, event)
-    if isinstance(dedup_key, Failure):
-        return dedup_key
-    name = workflow_name(trigger.name, dedup_key)
+    run_key = _run_key(trigger, event)
+    if isinstance(run_key, Failure):
+        return run_key
+    dedup_key, name = run_key
     parameters: list[tuple[str, str]] = []
     missing: list[str] = []
     for parameter in trigger.parameters:
@@ -90,7 +121,28 @@ def evaluate(trigger: Trigger, event: Event) -> Decision:
             name,
         )
     labels = ((TRIGGER_LABEL, trigger.name), (EVENT_LABEL, event.id))
-    return Submission(name, trigger.workflow_template, dedup_key, tuple(parameters), labels)
+    schedule = trigger.on.schedule
+    overlap: Overlap = schedule.overlap if schedule is not None else "allow"
+    return Submission(
+        name, trigger.workflow_template, dedup_key, tuple(parameters), labels, overlap
+    )
+
+
+def tick_name(trigger: str, tick: datetime) -> str:
+    """Name the run of a schedule tick ``<trigger>-<unix seconds>``, as CronWorkflow does."""
+    return f"{trigger}-{int(tick.timestamp())}"
+
+
+def _run_key(trigger: Trigger, event: Event) -> tuple[str, str] | Failure:
+    """Return the dedup key and the workflow name of the run `event` asks for."""
+    if event.source == SCHEDULE_SOURCE:
+        tick = datetime.fromisoformat(str(event.data["eventTime"]))
+        return str(int(tick.timestamp())), tick_name(trigger.name, tick)
+    if event.source == MANUAL_SOURCE:
+        manual = f"manual@{event.id}"
+        return manual, workflow_name(trigger.name, manual)
+    key = _dedup_key(trigger, event)
+    return key if isinstance(key, Failure) else (key, workflow_name(trigger.name, key))
 
 
 def _dedup_key(trigger: Trigger, event: Event) -> str | Failure:

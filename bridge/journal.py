@@ -9,6 +9,10 @@ One row per event: source, trigger, received time, data, dedup key, the planned 
     deduplicated                    (another live event has the same trigger and dedup key)
     failed                          (the event could not be evaluated: the reason says why)
     dry-run                         (no Argo Server configured: rendered and logged only)
+    missed                          (a schedule tick not run after downtime: the reason says why)
+    skipped                         (not started on purpose: a run of the trigger was active)
+
+Per trigger it also keeps a schedule cursor (every tick up to it is handled) and a paused flag.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a commit is on disk when it returns. This class
 is synchronous and not thread-safe; `bridge.journal_async` runs it on one thread and groups
@@ -24,44 +28,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from bridge.errors import JournalError
-from bridge.evaluate import Decision, Failure, Submission
+from bridge.evaluate import Decision, Failure, Overlap, Skip, Submission
 from bridge.events import Event
+from bridge.journal_schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "STATES", "Journal", "JournalRow", "Recorded", "State"]
 
-State = Literal["received", "submitted", "deduplicated", "failed", "dry-run"]
-STATES: Final[tuple[State, ...]] = ("received", "submitted", "deduplicated", "failed", "dry-run")
+State = Literal["received", "submitted", "deduplicated", "failed", "dry-run", "missed", "skipped"]
+STATES: Final[tuple[State, ...]] = get_args(State)
 LIVE_STATES: Final = ("received", "submitted", "dry-run")
-SCHEMA_VERSION: Final = 1
-
-_SCHEMA: Final = """
-CREATE TABLE events (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    id              TEXT NOT NULL UNIQUE,
-    source          TEXT NOT NULL,
-    trigger         TEXT NOT NULL,
-    received_at     TEXT NOT NULL,
-    data            TEXT NOT NULL,
-    dedup_key       TEXT,
-    workflow        TEXT,
-    template        TEXT,
-    parameters      TEXT,
-    labels          TEXT,
-    state           TEXT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL,
-    last_error      TEXT,
-    duplicate_of    TEXT,
-    updated_at      TEXT NOT NULL
-);
-CREATE INDEX events_due ON events (next_attempt_at) WHERE state = 'received';
-CREATE INDEX events_by_trigger ON events (trigger, seq);
-CREATE UNIQUE INDEX events_live_key ON events (trigger, dedup_key)
-    WHERE state IN ('received', 'submitted', 'dry-run');
-"""
 
 
 @dataclass(frozen=True)
@@ -94,6 +72,7 @@ class JournalRow:
     last_error: str | None
     duplicate_of: str | None
     updated_at: datetime
+    overlap: Overlap = "allow"
 
     def submission(self) -> Submission:
         """Rebuild the planned submission of a received row."""
@@ -129,8 +108,10 @@ class Journal:
                 raise JournalError(
                     f"{path} was written by a newer trigger-bridge (schema {version}); upgrade"
                 )
-            if version == 0:
-                db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            for step in range(version, SCHEMA_VERSION):
+                db.executescript(
+                    f"BEGIN; {MIGRATIONS[step]} PRAGMA user_version={step + 1}; COMMIT;"
+                )
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open the journal {path}: {exc}") from exc
         return cls(db)
@@ -139,13 +120,55 @@ class Journal:
         """Close the database connection."""
         self._db.close()
 
-    def record(self, entries: Sequence[tuple[Event, Decision]], now: datetime) -> list[Recorded]:
-        """Store events and their decisions in one transaction; durable when this returns."""
+    def record(
+        self,
+        entries: Sequence[tuple[Event, Decision]],
+        now: datetime,
+        cursor: tuple[str, datetime] | None = None,
+    ) -> list[Recorded]:
+        """Store events and their decisions in one transaction; durable when this returns.
+
+        Args:
+            entries: events with what was decided for each.
+            now: the time of the change.
+            cursor: ``(trigger, time)`` to move that trigger's schedule cursor in the same commit.
+        """
         results: list[Recorded] = []
         with self._transaction():
             for event, decision in entries:
                 results.append(self._insert(event, decision, now))
+            if cursor is not None:
+                self._db.execute(
+                    "INSERT INTO trigger_state (trigger, cursor, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (trigger) DO UPDATE SET cursor = excluded.cursor,"
+                    " updated_at = excluded.updated_at",
+                    (cursor[0], cursor[1].timestamp(), _iso(now)),
+                )
         return results
+
+    def cursor(self, trigger: str) -> datetime | None:
+        """Return the trigger's schedule cursor: every tick up to it is handled."""
+        row = self._db.execute(
+            "SELECT cursor FROM trigger_state WHERE trigger = ?", (trigger,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return datetime.fromtimestamp(row[0], UTC)
+
+    def set_paused(self, trigger: str, paused: bool, now: datetime) -> None:
+        """Pause or resume a trigger; a running daemon sees it at the trigger's next tick."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO trigger_state (trigger, paused, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (trigger) DO UPDATE SET paused = excluded.paused,"
+                " updated_at = excluded.updated_at",
+                (trigger, int(paused), _iso(now)),
+            )
+
+    def paused(self) -> frozenset[str]:
+        """Return the names of the paused triggers."""
+        rows = self._db.execute("SELECT trigger FROM trigger_state WHERE paused = 1").fetchall()
+        return frozenset(row[0] for row in rows)
 
     def _insert(self, event: Event, decision: Decision, now: datetime) -> Recorded:
         base = {
@@ -156,6 +179,15 @@ class Journal:
             "data": json.dumps(event.data, ensure_ascii=False, separators=(",", ":")),
             "updated_at": _iso(now),
         }
+        if isinstance(decision, Skip):
+            self._write(
+                base,
+                dedup_key=decision.dedup_key,
+                workflow=decision.workflow_name,
+                state=decision.state,
+                last_error=decision.reason,
+            )
+            return Recorded(event.id, decision.state, decision.workflow_name, decision.reason)
         if isinstance(decision, Failure):
             self._write(
                 base,
@@ -171,6 +203,7 @@ class Journal:
             "template": decision.template,
             "parameters": json.dumps(decision.parameters),
             "labels": json.dumps(decision.labels),
+            "overlap": decision.overlap,
         }
         original = self._db.execute(
             "SELECT id FROM events WHERE trigger = ? AND dedup_key = ? AND state IN (?, ?, ?)",
@@ -312,4 +345,5 @@ def _row(row: sqlite3.Row, attempts_delta: int = 0) -> JournalRow:
         last_error=row["last_error"],
         duplicate_of=row["duplicate_of"],
         updated_at=_parse(row["updated_at"]),
+        overlap=row["overlap"] or "allow",
     )

@@ -25,7 +25,12 @@ __all__ = ["MAX_TICKS", "ON_TIME_GRACE", "TickPlan", "next_ticks", "plan_ticks",
 
 ON_TIME_GRACE: Final = timedelta(minutes=1)
 MAX_TICKS: Final = 10_000  # per plan; a longer gap records the newest ones and says so
-_PROBES: Final = (timedelta(microseconds=1), timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1))
+_PROBES: Final = (
+    timedelta(microseconds=1),
+    timedelta(seconds=1),
+    timedelta(minutes=1),
+    timedelta(hours=1),
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def _next(trigger: CronTrigger, after: datetime) -> datetime | None:
         tick = trigger.get_next_fire_time(None, after + probe)
         if tick is None:
             return None
-        moment = tick.astimezone(UTC)
+        moment: datetime = tick.astimezone(UTC)
         if moment > after:
             return moment
     return None
@@ -101,7 +106,11 @@ def plan_ticks(spec: ScheduleSource, cursor: datetime, now: datetime) -> TickPla
     ticks = ticks[-MAX_TICKS:]
     window_start = now - spec.catchup_window
     in_window = [t for t in ticks if t >= window_start or now - t <= ON_TIME_GRACE]
-    missed = [(t, f"older than catchupWindow ({spec.catchup_window})") for t in ticks if t not in in_window]
+    missed = [
+        (t, f"older than catchupWindow ({spec.catchup_window})")
+        for t in ticks
+        if t not in in_window
+    ]
     if spec.catchup == "all":
         fire = in_window
     elif spec.catchup == "last":
