@@ -14,19 +14,21 @@ import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import requests
 from hera.exceptions import HeraException
 from hera.workflows import WorkflowsService
-from hera.workflows.models import SubmitOpts, WorkflowSubmitRequest
+from hera.workflows.models import SubmitOpts, WorkflowStopRequest, WorkflowSubmitRequest
 from pydantic import PydanticDeprecatedSince20
 
 from bridge.config.model import ArgoSettings
 from bridge.errors import PermanentSubmitError, RetryableSubmitError
-from bridge.evaluate import Submission
+from bridge.evaluate import TRIGGER_LABEL, Submission
 
-__all__ = ["ArgoClient", "HeraArgoClient", "SubmitResult", "TemplateInfo"]
+__all__ = ["ACTIVE_PHASES", "ArgoClient", "HeraArgoClient", "SubmitResult", "TemplateInfo"]
+
+ACTIVE_PHASES: Final = frozenset({None, "", "Pending", "Running"})
 
 # Hera 7 serialises requests with pydantic's deprecated `.json()`; the warning is Hera's to fix.
 warnings.filterwarnings("ignore", category=PydanticDeprecatedSince20, module=r"hera\.")
@@ -58,6 +60,14 @@ class ArgoClient(Protocol):
 
     def get_template(self, name: str) -> TemplateInfo | None:
         """Return the template's parameters, or None if it does not exist."""
+        ...
+
+    def active_workflows(self, trigger: str) -> list[str]:
+        """Return the names of the trigger's workflows that are pending or running."""
+        ...
+
+    def stop(self, workflow: str) -> None:
+        """Stop a workflow (its exit handlers still run); an unknown one is no error."""
         ...
 
     def close(self) -> None:
@@ -125,6 +135,26 @@ class HeraArgoClient:
         parameters = (arguments.parameters if arguments is not None else None) or []
         required = {p.name for p in parameters if p.value is None and p.value_from is None}
         return TemplateInfo(name, frozenset(required), frozenset(p.name for p in parameters))
+
+    def active_workflows(self, trigger: str) -> list[str]:
+        """List the trigger's workflows (by label) whose phase is unset, Pending or Running."""
+        with self._classified(allow=()):
+            listed = self._service.list_workflows(
+                namespace=self.namespace,
+                label_selector=f"{TRIGGER_LABEL}={trigger}",
+                fields="items.metadata.name,items.status.phase",
+            )
+        return sorted(
+            str(item.metadata.name)
+            for item in listed.items or []
+            if (item.status.phase if item.status is not None else None) in ACTIVE_PHASES
+        )
+
+    def stop(self, workflow: str) -> None:
+        """Stop `workflow`; a 404 (already gone) is not an error."""
+        request = WorkflowStopRequest(name=workflow, namespace=self.namespace)
+        with self._classified(allow=(404,)):
+            self._service.stop_workflow(workflow, request, namespace=self.namespace)
 
     def close(self) -> None:
         """Close the HTTP session."""

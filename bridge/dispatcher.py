@@ -1,9 +1,10 @@
 """The dispatcher: journaled events → the Argo Server, each exactly once.
 
-It claims due events from the journal, submits their planned workflows with bounded concurrency
-and a rate limit, and records each outcome: submitted (2xx or 409), retried later with backoff
-(connection errors, timeouts, 429, 5xx; a 404 once, for the Argo Server's template cache), or
-failed with the server's message. Without a client (dry-run) every event is logged and marked
+It claims due events from the journal, applies a schedule's overlap policy (``skip`` while a run
+of the trigger is active, ``replace`` stops it first), submits the planned workflows with bounded
+concurrency and a rate limit, and records each outcome: submitted (2xx or 409), retried later
+with backoff (connection errors, timeouts, 429, 5xx; a 404 once, for the Argo Server's template
+cache), or failed with the server's message. Without a client (dry-run) every event is logged and marked
 ``dry-run``. `run_once` does one pass and `drain` loops until nothing is due, so tests drive it
 without a running loop or real waiting.
 """
@@ -39,11 +40,12 @@ class PassResult:
     submitted: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
 
     @property
     def handled(self) -> int:
         """Events this pass took from the journal."""
-        return self.submitted + self.retried + self.failed
+        return self.submitted + self.retried + self.failed + self.skipped
 
 
 class _RateLimit:
@@ -106,6 +108,7 @@ class Dispatcher:
             submitted=outcomes.count("submitted"),
             retried=outcomes.count("retried"),
             failed=outcomes.count("failed"),
+            skipped=outcomes.count("skipped"),
         )
 
     async def drain(self) -> PassResult:
@@ -116,6 +119,7 @@ class Dispatcher:
                 total.submitted + result.submitted,
                 total.retried + result.retried,
                 total.failed + result.failed,
+                total.skipped + result.skipped,
             )
         return total
 
@@ -152,8 +156,16 @@ class Dispatcher:
             )
             return "submitted"
         await self._limit.acquire()
+        loop = asyncio.get_running_loop()
         try:
-            loop = asyncio.get_running_loop()
+            if row.overlap != "allow":
+                blocking = await loop.run_in_executor(self._executor, self._overlap, row)
+                if blocking is not None:
+                    reason = f"skipped: workflow {blocking} of this trigger is still running"
+                    now = self._clock.now()
+                    await self._journal.call(journal.mark, row.id, "skipped", now, reason)
+                    bound.info("run_skipped_overlap", active=blocking)
+                    return "skipped"
             result = await loop.run_in_executor(
                 self._executor, self._client.submit, row.submission()
             )
@@ -169,6 +181,19 @@ class Dispatcher:
         event = "workflow_submitted" if result.created else "workflow_already_existed"
         bound.info(event, template=row.template, attempts=row.attempts)
         return "submitted"
+
+    def _overlap(self, row: JournalRow) -> str | None:
+        """Apply the overlap policy: name the run that blocks (skip), or stop them (replace)."""
+        assert self._client is not None
+        active = [n for n in self._client.active_workflows(row.trigger) if n != row.workflow]
+        if not active:
+            return None
+        if row.overlap == "skip":
+            return active[0]
+        for name in active:
+            self._client.stop(name)
+            log.info("run_replaced", trigger=row.trigger, stopped=name, workflow=row.workflow)
+        return None
 
     async def _retry_or_fail(
         self, row: JournalRow, error: str, bound: structlog.BoundLogger

@@ -55,6 +55,8 @@ class FakeArgoClient:
         self._handler = handler or (lambda s: SubmitResult(s.workflow_name, created=True))
         self.templates = templates or {}
         self.submitted: list[Submission] = []
+        self.active: dict[str, list[str]] = {}  # trigger -> workflows reported as running
+        self.stopped: list[str] = []
         self._lock = threading.Lock()
 
     def submit(self, submission: Submission) -> SubmitResult:
@@ -66,6 +68,17 @@ class FakeArgoClient:
     def get_template(self, name: str) -> TemplateInfo | None:
         """Return the configured template info."""
         return self.templates.get(name)
+
+    def active_workflows(self, trigger: str) -> list[str]:
+        """Return what `active` says for the trigger."""
+        return list(self.active.get(trigger, []))
+
+    def stop(self, workflow: str) -> None:
+        """Record the stop and forget the workflow as active."""
+        self.stopped.append(workflow)
+        for names in self.active.values():
+            if workflow in names:
+                names.remove(workflow)
 
     def close(self) -> None:
         """Nothing to release."""
