@@ -4,9 +4,9 @@ It claims due events from the journal, applies a schedule's overlap policy (``sk
 of the trigger is active, ``replace`` stops it first), submits the planned workflows with bounded
 concurrency and a rate limit, and records each outcome: submitted (2xx or 409), retried later
 with backoff (connection errors, timeouts, 429, 5xx; a 404 once, for the Argo Server's template
-cache), or failed with the server's message. Without a client (dry-run) every event is logged and marked
-``dry-run``. `run_once` does one pass and `drain` loops until nothing is due, so tests drive it
-without a running loop or real waiting.
+cache), or failed with the server's message. Without a client (dry-run) every event is logged
+and marked ``dry-run``. `run_once` does one pass and `drain` loops until nothing is due, so tests
+drive it without a running loop or real waiting.
 """
 
 from __future__ import annotations
