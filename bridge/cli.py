@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from bridge import __version__
 from bridge.config.load import LoadedConfig, load_config
+from bridge.config.model import Trigger
 from bridge.errors import BridgeError, ConfigError
 from bridge.evaluate import Submission, evaluate
 from bridge.events import Event
@@ -104,10 +105,16 @@ def _validate(loaded: LoadedConfig, _: argparse.Namespace) -> int:
     )
     print(f"{loaded.file}: {len(config.triggers)} trigger(s), {mode}")
     for trigger in config.triggers:
-        hook = trigger.on.webhook
-        source = f"webhook {hook.method} {hook.path}" if hook is not None else "?"
-        print(f"  {trigger.name}: {source} -> {trigger.workflow_template}")
+        print(f"  {trigger.name}: {_describe(trigger)} -> {trigger.workflow_template}")
     return 0
+
+
+def _describe(trigger: Trigger) -> str:
+    hook, schedule = trigger.on.webhook, trigger.on.schedule
+    if hook is not None:
+        return f"webhook {hook.method} {hook.path}"
+    assert schedule is not None
+    return f"schedule {' | '.join(schedule.expressions)} ({schedule.timezone})"
 
 
 def _test(loaded: LoadedConfig, args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from bridge.ingest import Ingest
 from bridge.journal import Journal
 from bridge.journal_async import AsyncJournal
 from bridge.preflight import check_templates
+from bridge.sources.schedule import ScheduleSource
 from bridge.web.app import create_app
 
 __all__ = ["Daemon", "StartupError"]
@@ -85,7 +86,8 @@ class Daemon:
             counts = await journal.call(journal.journal.counts)
             return {"ready": True, "dryRun": self.client is None, "events": counts}
 
-        app = create_app(config.triggers, Ingest(journal, self.clock), config.http, readiness)
+        ingest = Ingest(journal, self.clock)
+        app = create_app(config.triggers, ingest, config.http, readiness)
         server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -100,13 +102,21 @@ class Daemon:
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         dispatching = asyncio.create_task(dispatcher.run(self.stop), name="dispatcher")
+        schedules = [
+            asyncio.create_task(
+                ScheduleSource(trigger, ingest, journal, self.clock).run(self.stop),
+                name=f"schedule-{trigger.name}",
+            )
+            for trigger in config.triggers
+            if trigger.on.schedule is not None
+        ]
         self.started.set()
         try:
             await self.stop.wait()
         finally:
             server.should_exit = True
             await serving
-            await dispatching
+            await asyncio.gather(dispatching, *schedules)
             await journal.close()
             await asyncio.to_thread(dispatcher.close)
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -5,6 +5,8 @@ timestamps are made one way. The ``data`` of an event has the shape Argo Events 
 source, so a ``from:`` path means the same in the daemon and in a generated Sensor:
 
 - webhook: ``{"header": {<Go-canonical name>: [values…]}, "body": <decoded JSON>}``
+- schedule: ``{"eventTime": "<RFC 3339, UTC>", "userPayload": …}`` (Argo's calendar source writes
+  Go's ``time.String()`` format there; RFC 3339 is a deliberate, documented difference)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from bridge.clock import Clock
@@ -21,9 +23,11 @@ from bridge.clock import Clock
 __all__ = [
     "REDACTED_HEADERS",
     "Event",
+    "calendar_data",
     "canonical_header",
     "make_event",
     "new_event_id",
+    "rfc3339",
     "webhook_data",
 ]
 
@@ -87,3 +91,17 @@ def webhook_data(headers: Iterable[tuple[str, str]], body: Any) -> dict[str, Any
         if key not in REDACTED_HEADERS:
             grouped.setdefault(key, []).append(value)
     return {"header": grouped, "body": body}
+
+
+def calendar_data(tick: datetime, payload: Any = None) -> dict[str, Any]:
+    """Build schedule event data for the tick at `tick`."""
+    data: dict[str, Any] = {"eventTime": rfc3339(tick)}
+    if payload is not None:
+        data["userPayload"] = payload
+    return data
+
+
+def rfc3339(moment: datetime) -> str:
+    """Write `moment` in UTC as ``2026-12-04T02:00:00Z`` (microseconds only when present)."""
+    text = moment.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from bridge.clock import Clock
@@ -56,6 +57,15 @@ class AsyncJournal:
         self._pending.append((event, decision, future))
         self._wake.set()
         return await future
+
+    async def record_batch(
+        self, entries: list[tuple[Event, Decision]], cursor: tuple[str, datetime] | None = None
+    ) -> list[Recorded]:
+        """Journal several events (and move a schedule cursor) in one commit of their own."""
+        results = await self.call(self.journal.record, entries, self._clock.now(), cursor)
+        for listener in self._listeners:
+            listener()
+        return results
 
     async def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a `Journal` method on the journal's thread."""
