@@ -1,4 +1,4 @@
-"""The ``trigger-bridge`` command: run, validate, test and history.
+"""The ``trigger-bridge`` command: run, validate, test, history (and the schedule commands).
 
 Exit status: 0 success; 1 the command ran but its subject failed (a test event that cannot start a
 workflow, a daemon that stopped on an error); 2 the configuration or the command line is wrong.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bridge import __version__
+from bridge.cli_schedules import Handler, add_commands
 from bridge.config.load import LoadedConfig, load_config
 from bridge.config.model import Trigger
 from bridge.errors import BridgeError, ConfigError
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", "-c", required=True, type=Path, help="the trigger file")
         sub.set_defaults(handler=handler)
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     test = command("test", "show the workflow an event would start; submits nothing", _test)
     test.add_argument("--trigger", "-t", required=True, help="the trigger's name")
     test.add_argument("--event", "-e", required=True, type=Path, help="event data as JSON")
+    add_commands(command)
     history = command("history", "list journaled events, newest first", _history)
     history.add_argument("--trigger", "-t", help="only this trigger")
     history.add_argument("--state", "-s", choices=list(get_args(State)), help="only this state")
