@@ -272,7 +272,7 @@ async def test_overlap_policies(
     rig.clock.advance(3600)
     await rig.source.run_once()
     await rig.dispatcher.drain()
-    [(state, workflow)] = rig.states()
+    [(state, _)] = rig.states()
     phase = argo.workflows[("argo", running)]["status"].get("phase")
     if overlap == "skip":
         assert state == "skipped"
