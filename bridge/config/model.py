@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.config.minio import MinioSettings, MinioSource
 from bridge.config.schedule import ScheduleSource
 from bridge.config.types import (
     DNSLabel,
@@ -25,8 +26,10 @@ from bridge.config.types import (
     ParameterValue,
     PathText,
 )
+from bridge.config.webhook import HmacAuth, WebhookAuth, WebhookSource
 
 MAX_SCHEDULE_NAME = 52
+SOURCE_KINDS = ("webhook", "schedule", "minio")
 
 __all__ = [
     "MAX_SCHEDULE_NAME",
@@ -34,6 +37,8 @@ __all__ = [
     "BridgeConfig",
     "HmacAuth",
     "HttpSettings",
+    "MinioSettings",
+    "MinioSource",
     "Parameter",
     "RetrySettings",
     "ScheduleSource",
@@ -115,90 +120,27 @@ class SubmitSettings(_Model):
     retry: RetrySettings = RetrySettings()
 
 
-def _not_empty(value: SecretStr | None) -> SecretStr | None:
-    if value is not None and not value.get_secret_value().strip():
-        raise ValueError("the secret is empty (is its environment variable set to nothing?)")
-    return value
-
-
-class HmacAuth(_Model):
-    """A signature of the raw body, as GitHub sends it (``X-Hub-Signature-256: sha256=<hex>``)."""
-
-    secret: SecretStr
-    _check_secret = field_validator("secret")(_not_empty)
-    header: str = "X-Hub-Signature-256"
-    prefix: str = "sha256="
-    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
-
-
-class WebhookAuth(_Model):
-    """Exactly one of: a bearer token, an HMAC signature, or ``none`` written out."""
-
-    bearer: SecretStr | None = None
-    hmac: HmacAuth | None = None
-    none: bool = False
-    _check_bearer = field_validator("bearer")(_not_empty)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if value == "none":
-            return {"none": True}
-        if isinstance(value, str):
-            raise ValueError(
-                f"auth {value!r} is not understood; write `none`, `bearer: <token>` or "
-                "`hmac: {secret: <secret>}`"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> WebhookAuth:
-        chosen = [self.bearer is not None, self.hmac is not None, self.none]
-        if sum(chosen) != 1:
-            raise ValueError("choose exactly one of `bearer`, `hmac` or `none`")
-        return self
-
-
-class WebhookSource(_Model):
-    """An HTTP endpoint of the bridge that starts this trigger."""
-
-    path: str
-    method: Literal["POST", "PUT"] = "POST"
-    auth: WebhookAuth = Field(
-        description="required: authentication is on unless the file says `auth: none`"
-    )
-    dedup_key: PathText | None = Field(None, alias="dedupKey")
-    max_body_bytes: int | None = Field(None, alias="maxBodyBytes", gt=0)
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or any(c in value for c in "?# "):
-            raise ValueError(f"{value!r} is not a URL path; write e.g. /hooks/onboarding")
-        if value in ("/healthz", "/readyz", "/metrics"):
-            raise ValueError(f"{value} is the bridge's own endpoint; choose another path")
-        return value
-
-
 class TriggerSources(_Model):
     """What starts the trigger; exactly one source."""
 
     webhook: WebhookSource | None = None
     schedule: ScheduleSource | None = None
+    minio: MinioSource | None = None
 
     @model_validator(mode="after")
     def _one(self) -> TriggerSources:
-        chosen = [name for name in ("webhook", "schedule") if getattr(self, name) is not None]
+        chosen = [name for name in SOURCE_KINDS if getattr(self, name) is not None]
         if len(chosen) != 1:
             raise ValueError(
-                "name exactly one source that starts this trigger: `webhook:` or `schedule:`"
+                "name exactly one source that starts this trigger: `webhook:`, `schedule:` or "
+                "`minio:`"
             )
         return self
 
     @property
     def kind(self) -> str:
-        """The source kind: ``webhook`` or ``schedule``."""
-        return "webhook" if self.webhook is not None else "schedule"
+        """The source kind: ``webhook``, ``schedule`` or ``minio``."""
+        return next(name for name in SOURCE_KINDS if getattr(self, name) is not None)
 
 
 class Parameter(_Model):
@@ -252,7 +194,17 @@ class BridgeConfig(BaseSettings):
     http: HttpSettings = HttpSettings()
     state: StateSettings = StateSettings()
     submit: SubmitSettings = SubmitSettings()
+    minio: MinioSettings | None = None
     triggers: tuple[Trigger, ...] = ()
+
+    @model_validator(mode="after")
+    def _minio_server(self) -> BridgeConfig:
+        if self.minio is None and any(t.on.minio is not None for t in self.triggers):
+            raise ValueError(
+                "a trigger watches MinIO but the file has no top-level `minio:` "
+                "(endpoint, accessKey, secretKey)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
