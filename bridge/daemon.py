@@ -13,15 +13,17 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 import structlog
 import uvicorn
+from minio import Minio
 
 from bridge.argo import ArgoClient, HeraArgoClient
 from bridge.clock import Clock, SystemClock
 from bridge.config.load import LoadedConfig
+from bridge.config.minio import MinioSettings
 from bridge.config.types import split_listen
 from bridge.dispatcher import Dispatcher
 from bridge.errors import BridgeError, RetryableSubmitError
@@ -29,6 +31,7 @@ from bridge.ingest import Ingest
 from bridge.journal import Journal
 from bridge.journal_async import AsyncJournal
 from bridge.preflight import check_templates
+from bridge.sources.minio import MinioCatchup, MinioListenSource, make_client
 from bridge.sources.schedule import ScheduleSource
 from bridge.web.app import create_app
 
@@ -82,11 +85,19 @@ class Daemon:
         journal.start()
         dispatcher = Dispatcher(journal, self.client, config.submit, self.clock)
 
+        ingest = Ingest(journal, self.clock)
+        listeners, tasks = self._sources(ingest, journal)
+
         async def readiness() -> dict[str, Any]:
             counts = await journal.call(journal.journal.counts)
-            return {"ready": True, "dryRun": self.client is None, "events": counts}
+            streams = {s.trigger.name: "up" if s.up else "down" for s in listeners}
+            return {
+                "ready": True,
+                "dryRun": self.client is None,
+                "events": counts,
+                "streams": streams,
+            }
 
-        ingest = Ingest(journal, self.clock)
         app = create_app(config.triggers, ingest, config.http, readiness)
         server = _Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
         loop = asyncio.get_running_loop()
@@ -102,26 +113,47 @@ class Daemon:
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         dispatching = asyncio.create_task(dispatcher.run(self.stop), name="dispatcher")
-        schedules = [
-            asyncio.create_task(
-                ScheduleSource(trigger, ingest, journal, self.clock).run(self.stop),
-                name=f"schedule-{trigger.name}",
-            )
-            for trigger in config.triggers
-            if trigger.on.schedule is not None
-        ]
+        sources = [asyncio.create_task(coro, name=name) for name, coro in tasks]
         self.started.set()
         try:
             await self.stop.wait()
         finally:
             server.should_exit = True
             await serving
-            await asyncio.gather(dispatching, *schedules)
+            await asyncio.gather(dispatching, *sources)
             await journal.close()
             await asyncio.to_thread(dispatcher.close)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("bridge_stopped")
+
+    def _sources(
+        self, ingest: Ingest, journal: AsyncJournal
+    ) -> tuple[list[MinioListenSource], list[tuple[str, Coroutine[Any, Any, None]]]]:
+        """Build the schedule and MinIO sources; return the listeners and the tasks to run."""
+        config = self.loaded.config
+        listeners: list[MinioListenSource] = []
+        tasks: list[tuple[str, Coroutine[Any, Any, None]]] = []
+        for trigger in config.triggers:
+            if trigger.on.schedule is not None:
+                source = ScheduleSource(trigger, ingest, journal, self.clock)
+                tasks.append((f"schedule-{trigger.name}", source.run(self.stop)))
+            spec = trigger.on.minio
+            if spec is None or config.minio is None:
+                continue
+            settings = config.minio
+
+            def client(settings: MinioSettings = settings) -> Minio:
+                return make_client(settings)
+
+            catchup = MinioCatchup(trigger, client, ingest, journal, self.clock)
+            if spec.catchup != "none":
+                tasks.append((f"catchup-{trigger.name}", catchup.run(self.stop)))
+            if spec.delivery == "listen":
+                listener = MinioListenSource(trigger, client, ingest, catchup.requested.set)
+                listeners.append(listener)
+                tasks.append((f"listen-{trigger.name}", listener.run(self.stop)))
+        return listeners, tasks
 
     async def _preflight(self) -> None:
         if self.client is None:

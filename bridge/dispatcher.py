@@ -98,12 +98,22 @@ class Dispatcher:
         if not rows:
             return PassResult()
         gate = asyncio.Semaphore(self._settings.concurrency)
+        # Runs whose trigger has an overlap policy go one after another, in order, so that each
+        # sees the one before it; everything else runs side by side.
+        lanes: dict[str, list[JournalRow]] = {}
+        for row in rows:
+            lane = row.trigger if row.overlap != "allow" else row.id
+            lanes.setdefault(lane, []).append(row)
 
-        async def one(row: JournalRow) -> str:
-            async with gate:
-                return await self._handle(row)
+        async def in_order(lane: list[JournalRow]) -> list[str]:
+            outcomes = []
+            for row in lane:
+                async with gate:
+                    outcomes.append(await self._handle(row))
+            return outcomes
 
-        outcomes = await asyncio.gather(*(one(row) for row in rows))
+        results = await asyncio.gather(*(in_order(lane) for lane in lanes.values()))
+        outcomes = [outcome for lane in results for outcome in lane]
         return PassResult(
             submitted=outcomes.count("submitted"),
             retried=outcomes.count("retried"),

@@ -16,13 +16,14 @@ from datetime import datetime
 from typing import Final, Literal
 
 from bridge.config.model import Trigger
-from bridge.events import Event
+from bridge.events import Event, upload_key
 from bridge.naming import workflow_name
 from bridge.paths import MISSING, to_text
 
 __all__ = [
     "EVENT_LABEL",
     "MANUAL_SOURCE",
+    "MINIO_SOURCE",
     "SCHEDULE_SOURCE",
     "TRIGGER_LABEL",
     "Decision",
@@ -37,6 +38,7 @@ __all__ = [
 TRIGGER_LABEL: Final = "trigger-bridge/trigger"
 EVENT_LABEL: Final = "trigger-bridge/event"
 SCHEDULE_SOURCE: Final = "schedule"
+MINIO_SOURCE: Final = "minio"
 MANUAL_SOURCE: Final = "manual"  # `trigger-bridge fire`: a run out of schedule, named for itself
 
 Overlap = Literal["allow", "skip", "replace"]
@@ -138,6 +140,9 @@ def _run_key(trigger: Trigger, event: Event) -> tuple[str, str] | Failure:
     if event.source == SCHEDULE_SOURCE:
         tick = datetime.fromisoformat(str(event.data["eventTime"]))
         return str(int(tick.timestamp())), tick_name(trigger.name, tick)
+    if event.source == MINIO_SOURCE:
+        upload = upload_key(event.data["notification"][0])
+        return upload, workflow_name(trigger.name, upload)
     if event.source == MANUAL_SOURCE:
         manual = f"manual@{event.id}"
         return manual, workflow_name(trigger.name, manual)

@@ -5,6 +5,7 @@ timestamps are made one way. The ``data`` of an event has the shape Argo Events 
 source, so a ``from:`` path means the same in the daemon and in a generated Sensor:
 
 - webhook: ``{"header": {<Go-canonical name>: [values…]}, "body": <decoded JSON>}``
+- minio: ``{"notification": [<one S3 event record>]}``, the object key URL-decoded
 - schedule: ``{"eventTime": "<RFC 3339, UTC>", "userPayload": …}`` (Argo's calendar source writes
   Go's ``time.String()`` format there; RFC 3339 is a deliberate, documented difference)
 """
@@ -26,8 +27,10 @@ __all__ = [
     "calendar_data",
     "canonical_header",
     "make_event",
+    "minio_data",
     "new_event_id",
     "rfc3339",
+    "upload_key",
     "webhook_data",
 ]
 
@@ -105,3 +108,24 @@ def rfc3339(moment: datetime) -> str:
     """Write `moment` in UTC as ``2026-12-04T02:00:00Z`` (microseconds only when present)."""
     text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
+
+
+def minio_data(record: dict[str, Any]) -> dict[str, Any]:
+    """Wrap one S3 event record (key already decoded) as Argo Events' minio event data."""
+    return {"notification": [record]}
+
+
+def upload_key(record: dict[str, Any]) -> str:
+    """Identify one upload: ``bucket/key@versionId``, or ``bucket/key#eTag`` when unversioned.
+
+    The listen stream, the webhook target and a catch-up listing all yield the same key for the
+    same object version, so one upload starts one workflow however many ways it was seen; a new
+    upload of the key gets a new version or eTag, and so a new workflow.
+    """
+    s3 = record.get("s3", {})
+    bucket = s3.get("bucket", {}).get("name", "")
+    obj = s3.get("object", {})
+    version = obj.get("versionId")
+    if version and version != "null":
+        return f"{bucket}/{obj.get('key', '')}@{version}"
+    return f"{bucket}/{obj.get('key', '')}#{str(obj.get('eTag', '')).strip(chr(34))}"

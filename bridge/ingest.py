@@ -9,6 +9,7 @@ commit, so a crash can neither lose a tick nor run one twice.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -42,6 +43,24 @@ class Ingest:
         event = make_event(source, trigger.name, data, self._clock)
         recorded = await self._journal.record(event, evaluate(trigger, event))
         _log(recorded, trigger.name, source)
+        return recorded
+
+    async def accept_batch(
+        self,
+        source: str,
+        trigger: Trigger,
+        datas: list[dict[str, Any]],
+        cursor: datetime | None = None,
+    ) -> list[Recorded]:
+        """Journal several payloads (and move the trigger's cursor) in one commit."""
+        entries: list[tuple[Event, Decision]] = []
+        for data in datas:
+            event = make_event(source, trigger.name, data, self._clock)
+            entries.append((event, evaluate(trigger, event)))
+        moved = (trigger.name, cursor) if cursor is not None else None
+        recorded = await self._journal.record_batch(entries, moved)
+        for result in recorded:
+            _log(result, trigger.name, source)
         return recorded
 
     async def accept_ticks(self, trigger: Trigger, plan: TickPlan) -> list[Recorded]:

@@ -165,6 +165,19 @@ class Journal:
                 (trigger, int(paused), _iso(now)),
             )
 
+    def seen_keys(self, trigger: str, keys: Sequence[str]) -> set[str]:
+        """Return which of `keys` the trigger has journaled already, in any state."""
+        seen: set[str] = set()
+        for start in range(0, len(keys), 500):  # SQLite caps the number of parameters
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._db.execute(
+                f"SELECT dedup_key FROM events WHERE trigger = ? AND dedup_key IN ({marks})",  # noqa: S608 - placeholders only
+                (trigger, *chunk),
+            ).fetchall()
+            seen.update(row[0] for row in rows)
+        return seen
+
     def paused(self) -> frozenset[str]:
         """Return the names of the paused triggers."""
         rows = self._db.execute("SELECT trigger FROM trigger_state WHERE paused = 1").fetchall()

@@ -177,6 +177,9 @@ def _cross_check(doc: YamlDocument, warnings: list[Problem]) -> list[Problem]:
                 )
             names.setdefault(name, index)
         webhook = _get(trigger, "on", "webhook")
+        minio_hook = _get(trigger, "on", "minio", "webhook")
+        if isinstance(minio_hook, dict):
+            webhook = {"path": minio_hook.get("path") or f"/hooks/minio/{name}", "method": "POST"}
         if isinstance(webhook, dict) and isinstance(webhook.get("path"), str):
             route = (webhook["path"], str(webhook.get("method", "POST")).upper())
             if route in routes:

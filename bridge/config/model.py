@@ -168,6 +168,16 @@ class Trigger(_Model):
     workflow_template: DNSLabel = Field(alias="workflowTemplate")
     parameters: tuple[Parameter, ...] = ()
 
+    @property
+    def route(self) -> tuple[str, str] | None:
+        """The ``(path, method)`` this trigger is served at over HTTP, if any."""
+        if self.on.webhook is not None:
+            return self.on.webhook.path, self.on.webhook.method
+        minio = self.on.minio
+        if minio is not None and minio.webhook is not None:
+            return minio.webhook.path or f"/hooks/minio/{self.name}", "POST"
+        return None
+
     @model_validator(mode="after")
     def _schedule_name(self) -> Trigger:
         if self.on.schedule is not None and len(self.name) > MAX_SCHEDULE_NAME:

@@ -1,4 +1,4 @@
-"""The ASGI app: one route per webhook trigger, plus ``/healthz`` and ``/readyz``.
+"""The ASGI app: one route per webhook trigger and per MinIO webhook target, plus health checks.
 
 A webhook request is checked in this order: path (404), method (405), size (413, before and
 while reading), authentication (401, identical for every cause), body (400 with the reason),
@@ -20,9 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.config.model import HttpSettings, Trigger
+from bridge.config.webhook import WebhookAuth
 from bridge.errors import JournalError
-from bridge.events import webhook_data
+from bridge.events import minio_data, webhook_data
 from bridge.ingest import Ingest
+from bridge.sources.minio_records import matches, records_from_webhook
 from bridge.sources.webhook import BadBodyError, authenticate, decode_body
 
 __all__ = ["create_app"]
@@ -39,12 +41,12 @@ class _BodyTooLargeError(Exception):
 def create_app(
     triggers: Sequence[Trigger], ingest: Ingest, http: HttpSettings, readiness: Readiness
 ) -> Starlette:
-    """Build the app for the webhook `triggers`; `readiness` fills ``/readyz``."""
+    """Build the app for the triggers served over HTTP; `readiness` fills ``/readyz``."""
     routes: dict[str, dict[str, Trigger]] = {}
     for trigger in triggers:
-        hook = trigger.on.webhook
-        if hook is not None:
-            routes.setdefault(hook.path, {})[hook.method] = trigger
+        route = trigger.route
+        if route is not None:
+            routes.setdefault(route[0], {})[route[1]] = trigger
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -62,7 +64,8 @@ def create_app(
             return _reject(
                 request, 405, "method not allowed", {"Allow": ", ".join(sorted(by_method))}
             )
-        return await _receive(request, trigger, ingest, http)
+        receive = _receive_minio if trigger.on.minio is not None else _receive
+        return await receive(request, trigger, ingest, http)
 
     return Starlette(
         routes=[
@@ -78,14 +81,11 @@ async def _receive(
 ) -> Response:
     hook = trigger.on.webhook
     assert hook is not None
-    limit = hook.max_body_bytes or http.max_body_bytes
-    try:
-        body = await _read_limited(request, limit)
-    except _BodyTooLargeError:
-        return _reject(request, 413, f"the body is larger than {limit} bytes", trigger=trigger.name)
-    if not authenticate(hook.auth, request.headers, body):
-        headers = {"WWW-Authenticate": "Bearer"} if hook.auth.bearer is not None else None
-        return _reject(request, 401, "unauthorized", headers, trigger=trigger.name)
+    body = await _checked_body(
+        request, trigger, hook.auth, hook.max_body_bytes or http.max_body_bytes
+    )
+    if isinstance(body, Response):
+        return body
     try:
         payload = decode_body(request.headers.get("content-type", "application/json"), body)
     except BadBodyError as exc:
@@ -94,16 +94,60 @@ async def _receive(
     try:
         recorded = await ingest.accept("webhook", trigger, data)
     except JournalError as exc:
-        log.error("journal_write_failed", trigger=trigger.name, error=str(exc))
-        return JSONResponse(
-            {"error": "the event could not be stored; retry later"}, status_code=503
-        )
+        return _not_stored(trigger, exc)
     if recorded.state == "failed":
         return JSONResponse({"event": recorded.event_id, "error": recorded.reason}, status_code=422)
     answer: dict[str, Any] = {"event": recorded.event_id, "workflow": recorded.workflow}
     if recorded.duplicate_of is not None:
         answer["duplicateOf"] = recorded.duplicate_of
     return JSONResponse(answer, status_code=202)
+
+
+async def _receive_minio(
+    request: Request, trigger: Trigger, ingest: Ingest, http: HttpSettings
+) -> Response:
+    """MinIO's webhook target: journal each matching record, then answer 200 at once.
+
+    Any 2xx releases the event from MinIO's queue, and a non-2xx blocks every event behind it, so
+    once journaled the answer is 200 even for events whose workflow will fail.
+    """
+    spec = trigger.on.minio
+    assert spec is not None
+    assert spec.webhook is not None
+    limit = spec.webhook.max_body_bytes or http.max_body_bytes
+    body = await _checked_body(request, trigger, spec.webhook.auth, limit)
+    if isinstance(body, Response):
+        return body
+    try:
+        records = records_from_webhook(decode_body("application/json", body), spec.key_encoding)
+    except BadBodyError as exc:
+        return _reject(request, 400, str(exc), trigger=trigger.name)
+    wanted = [minio_data(r) for r in records if matches(spec, r)]
+    try:
+        recorded = await ingest.accept_batch("minio", trigger, wanted) if wanted else []
+    except JournalError as exc:
+        return _not_stored(trigger, exc)
+    answer = {"events": [r.event_id for r in recorded], "ignored": len(records) - len(wanted)}
+    return JSONResponse(answer, status_code=200)
+
+
+async def _checked_body(
+    request: Request, trigger: Trigger, auth: WebhookAuth, limit: int
+) -> bytes | Response:
+    """Read the body within `limit` and authenticate; a rejection comes back as the Response."""
+    try:
+        body = await _read_limited(request, limit)
+    except _BodyTooLargeError:
+        return _reject(request, 413, f"the body is larger than {limit} bytes", trigger=trigger.name)
+    if not authenticate(auth, request.headers, body):
+        headers = {"WWW-Authenticate": "Bearer"} if auth.bearer is not None else None
+        return _reject(request, 401, "unauthorized", headers, trigger=trigger.name)
+    return body
+
+
+def _not_stored(trigger: Trigger, exc: JournalError) -> Response:
+    log.error("journal_write_failed", trigger=trigger.name, error=str(exc))
+    return JSONResponse({"error": "the event could not be stored; retry later"}, status_code=503)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
