@@ -65,7 +65,7 @@ class MinioSource(_Model):
     bucket: str
     prefix: str = ""
     suffix: str = ""
-    events: tuple[str, ...] = tuple(EVENT_NAMES)
+    events: tuple[str, ...] = tuple(EVENT_NAMES.values())
     delivery: Literal["listen", "webhook"] = "listen"
     webhook: MinioWebhook | None = None
     key_encoding: Literal["auto", "url", "plain"] = Field("auto", alias="keyEncoding")

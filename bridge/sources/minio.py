@@ -85,9 +85,13 @@ class MinioCatchup:
         journal = self._journal.journal
         cursor = await self._journal.call(journal.cursor, self.trigger.name)
         if cursor is None and self.spec.catchup == "new":
-            now = self._clock.now()
+            # Scans start MARGIN behind the stored watermark, so the first watermark is set
+            # MARGIN ahead: nothing uploaded before this run's second is ever taken. (Whole
+            # seconds, as some servers list LastModified: an upload later in this same second
+            # must not fall behind the watermark for good.)
+            now = self._clock.now().replace(microsecond=0)
             log.info("catchup_started", trigger=self.trigger.name, since=now.isoformat())
-            await self._journal.record_batch([], (self.trigger.name, now))
+            await self._journal.record_batch([], (self.trigger.name, now + MARGIN))
             return 0
         since = (cursor or _EPOCH) - MARGIN
         found = await asyncio.to_thread(self._list, since)
@@ -218,13 +222,21 @@ class MinioListenSource:
             suffix=self.spec.suffix,
             events=self.spec.events,
         )
+        # minio-py opens (and silently re-opens, after a clean end of stream) the connection
+        # through `_func`; wrapping it is the only way to see each (re)connect, after which the
+        # catch-up must look for what the gap swallowed. Pinned: minio>=7.2,<8.
+        request = stream._func
+
+        def connect() -> Any:
+            response = request()
+            self.up = True
+            log.info("listen_stream_connected", trigger=self.trigger.name)
+            loop.call_soon_threadsafe(self._on_connect)
+            return response
+
+        stream._func = connect
         with self._lock:
             self._stream = stream
-        # minio-py connects on the first read and then blocks until an event: the stream counts
-        # as up from here, and a failed connect raises at once and puts it down again.
-        self.up = True
-        log.info("listen_stream_started", trigger=self.trigger.name)
-        loop.call_soon_threadsafe(self._on_connect)
         try:
             with stream:
                 for message in stream:
