@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,35 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+_snapshot: Path | None = None
+
+
+def take_snapshot() -> str:
+    """Copy bridge/ and bench/ to a private folder that every server and worker then runs from.
+
+    Other people edit the working tree while a benchmark runs for minutes; the snapshot keeps
+    all figures of one run on one version of the code. Returns a line naming the snapshot (a
+    digest of bridge/'s sources) for the report. The folder is removed at interpreter exit.
+    """
+    global _snapshot  # noqa: PLW0603 - one snapshot per benchmark process
+    import atexit
+    import hashlib
+
+    root = Path(tempfile.mkdtemp(prefix="bench-code-"))
+    atexit.register(shutil.rmtree, root, True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package in ("bridge", "bench"):
+        shutil.copytree(ROOT / package, root / package, ignore=skip)
+    digest = hashlib.sha256()
+    for path in sorted((root / "bridge").rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    _snapshot = root
+    return f"bridge/ sources sha256 {digest.hexdigest()[:12]}, copied at start to {root}"
+
+
+def run_root() -> Path:
+    """Where servers and workers run from: the snapshot if taken, else the working tree."""
+    return _snapshot or ROOT
 
 
 def taskset_prefix(cpu: int | None) -> list[str]:
@@ -93,10 +123,17 @@ def server_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start `argv`, wait until ``ready_path`` answers 200, yield it; stop it on exit."""
     process = subprocess.Popen(
-        list(argv), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL
+        list(argv), cwd=run_root(), stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL
     )
     try:
-        wait_http_ok(port, ready_path, process, timeout=30)
+        try:
+            wait_http_ok(port, ready_path, process, timeout=30)
+        except RuntimeError:
+            if stderr is not None and hasattr(stderr, "name"):
+                stderr.flush()
+                tail = Path(stderr.name).read_text(encoding="utf-8", errors="replace")[-2000:]
+                print(f"server failed to start: {' '.join(argv)}\n{tail}", file=sys.stderr)
+            raise
         yield process
     finally:
         stop_process(process, final_signal)

@@ -60,7 +60,9 @@ from bench.common import (
     pin_self,
     pinning,
     prefill_history,
+    run_root,
     server_process,
+    take_snapshot,
     taskset_prefix,
     wait_until_quiet,
 )
@@ -145,7 +147,7 @@ def run_wrk(
     """Run wrk with the webhook script; parse the WRK_RESULT line it prints."""
     argv = [*taskset_prefix(cpu), wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
     argv += ["--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--", tag]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=run_root()).stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("WRK_RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
@@ -313,6 +315,7 @@ def main() -> None:
     cpus = pinning(args.server_cpu, args.client_cpu)
     pin_self(cpus[1])
     print(f"# ingest benchmark; {machine_line()}")
+    print(f"# code: {take_snapshot()}")
     print(f"# servers on cpu {cpus[0]}; wrk and this driver (Argo double) on cpu {cpus[1]}")
     print(f"# journal prefill: {args.prefill} rows; runs: {args.runs}")
     double = ArgoDouble(token="test-token").start()

@@ -40,7 +40,6 @@ from typing import Any
 
 from bench.common import (
     PYTHON,
-    ROOT,
     CpuMeter,
     CpuUse,
     free_port,
@@ -50,7 +49,9 @@ from bench.common import (
     pin_self,
     pinning,
     prefill_history,
+    run_root,
     server_process,
+    take_snapshot,
     taskset_prefix,
     wait_until_quiet,
 )
@@ -133,7 +134,7 @@ def run_baseline(
     argv = [*taskset_prefix(cpus[0]), PYTHON, "-m", "bench.submit_latency", "--baseline-worker"]
     argv += [double.url, str(total), str(options.interval), tag]
     meter = CpuMeter(None)
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=run_root()).stdout
     use = meter.stop()
     stamps = json.loads(out.strip().splitlines()[-1])
     stored = double.stored_at[first:]
@@ -236,6 +237,7 @@ def main() -> None:
     cpus = pinning(args.server_cpu, args.client_cpu)
     pin_self(cpus[1])
     print(f"# submit latency benchmark; {machine_line()}")
+    print(f"# code: {take_snapshot()}")
     print(f"# daemon / Hera loop on cpu {cpus[0]}; this driver (Argo double, sender) on {cpus[1]}")
     print(f"# {args.events} timed events per config after {args.warmup} warm-up, {args.interval}")
     print("# s apart; latency = 202 -> stored (bridge), call start -> stored (hera)")

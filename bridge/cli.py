@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bridge import __version__
+from bridge.cli_minio import add_commands as add_minio_commands
 from bridge.cli_schedules import Handler, add_commands
 from bridge.config.load import LoadedConfig, load_config
 from bridge.config.model import Trigger
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--trigger", "-t", required=True, help="the trigger's name")
     test.add_argument("--event", "-e", required=True, type=Path, help="event data as JSON")
     add_commands(command)
+    add_minio_commands(command)
     history = command("history", "list journaled events, newest first", _history)
     history.add_argument("--trigger", "-t", help="only this trigger")
     history.add_argument("--state", "-s", choices=list(get_args(State)), help="only this state")

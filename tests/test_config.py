@@ -69,6 +69,8 @@ def test_secrets_never_show_in_the_printed_config(tmp_path: Path) -> None:
 def test_every_example_file_validates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ONBOARD_TOKEN", "t")
     monkeypatch.setenv("REPORT_HOOK_SECRET", "s")
+    monkeypatch.setenv("MINIO_ACCESS_KEY", "a")
+    monkeypatch.setenv("MINIO_SECRET_KEY", "b")
     files = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
     assert files
     for file in files:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from minio import Minio
 
+from bridge.clock import SystemClock
 from bridge.config.load import load_config
 from bridge.config.model import Trigger
 from bridge.daemon import Daemon
@@ -22,7 +23,6 @@ from bridge.ingest import Ingest
 from bridge.journal import Journal
 from bridge.journal_async import AsyncJournal
 from bridge.sources.minio import MinioCatchup, MinioListenSource
-from bridge.clock import SystemClock
 from bridge.testing import FakeClock
 from tests.argo_double import ArgoDouble
 from tests.conftest import eventually
@@ -293,3 +293,27 @@ def _keys(argo: ArgoDouble) -> list[str]:
         for p in w["spec"]["arguments"]["parameters"]
         if p["name"] == "key"
     ]
+
+
+async def test_readyz_reports_the_listen_stream(tmp_path: Path, stream: MinioListenDouble) -> None:
+    import httpx
+
+    port = free_port()
+    loaded = load_config(write(tmp_path, port=port, endpoint=stream.endpoint, catchup="none"), environ={})
+    daemon = Daemon(loaded)
+    task = asyncio.create_task(daemon.serve())
+    await daemon.started.wait()
+    try:
+        assert await asyncio.to_thread(stream.wait_for_connects, 1)
+        stream.push(record("raw", "flights/a.jpg", "e"))
+        journal = Journal.open(tmp_path / "state.db")
+        try:
+            await eventually(lambda: sum(journal.counts().values()) == 1)
+        finally:
+            journal.close()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            ready = (await http.get("/readyz")).json()
+        assert ready["streams"] == {"drone-photos": "up"}
+    finally:
+        daemon.stop.set()
+        await asyncio.wait_for(task, timeout=15)

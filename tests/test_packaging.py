@@ -48,6 +48,8 @@ def test_example_triggers_fit_the_workflow_templates(monkeypatch) -> None:  # ty
 
     monkeypatch.setenv("ONBOARD_TOKEN", "t")
     monkeypatch.setenv("REPORT_HOOK_SECRET", "s")
+    monkeypatch.setenv("MINIO_ACCESS_KEY", "a")
+    monkeypatch.setenv("MINIO_SECRET_KEY", "b")
     templates = {}
     for file in (ROOT / "workflowtemplates").glob("*.yaml"):
         template = yaml.safe_load(file.read_text())
@@ -58,7 +60,8 @@ def test_example_triggers_fit_the_workflow_templates(monkeypatch) -> None:  # ty
             frozenset(p["name"] for p in parameters if "value" not in p and "valueFrom" not in p),
             frozenset(p["name"] for p in parameters),
         )
-    config = load_config(ROOT / "examples" / "bridge.yaml").config
-    report = check_templates(FakeArgoClient(templates=templates), config.triggers, "argo")
-    assert report.problems == []
-    assert report.warnings == []
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        config = load_config(example).config
+        report = check_templates(FakeArgoClient(templates=templates), config.triggers, "argo")
+        assert report.problems == [], example
+        assert report.warnings == [], example
