@@ -33,7 +33,7 @@ _snapshot: Path | None = None
 
 
 def take_snapshot() -> str:
-    """Copy bridge/ and bench/ to a private folder that every server and worker then runs from.
+    """Copy bridge/, bench/ and tests/ to a private folder that every server and worker then runs from.
 
     Other people edit the working tree while a benchmark runs for minutes; the snapshot keeps
     all figures of one run on one version of the code. Returns a line naming the snapshot (a
@@ -46,13 +46,21 @@ def take_snapshot() -> str:
     root = Path(tempfile.mkdtemp(prefix="bench-code-"))
     atexit.register(shutil.rmtree, root, True)
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in ("bridge", "bench"):
+    for package in ("bridge", "bench", "tests"):
         shutil.copytree(ROOT / package, root / package, ignore=skip)
     digest = hashlib.sha256()
     for path in sorted((root / "bridge").rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     _snapshot = root
     return f"bridge/ sources sha256 {digest.hexdigest()[:12]}, copied at start to {root}"
+
+
+def run_checked(argv: Sequence[str]) -> str:
+    """Run a child from `run_root()` and return its stdout; on failure raise with its stderr."""
+    done = subprocess.run(list(argv), capture_output=True, text=True, check=False, cwd=run_root())
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def run_root() -> Path:

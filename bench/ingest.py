@@ -42,7 +42,6 @@ import math
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ from bench.common import (
     pin_self,
     pinning,
     prefill_history,
-    run_root,
+    run_checked,
     server_process,
     take_snapshot,
     taskset_prefix,
@@ -147,7 +146,7 @@ def run_wrk(
     """Run wrk with the webhook script; parse the WRK_RESULT line it prints."""
     argv = [*taskset_prefix(cpu), wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
     argv += ["--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}", "--", tag]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=run_root()).stdout
+    out = run_checked(argv)
     line = next((ln for ln in out.splitlines() if ln.startswith("WRK_RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,7 @@ from bench.common import (
     pin_self,
     pinning,
     prefill_history,
-    run_root,
+    run_checked,
     server_process,
     take_snapshot,
     taskset_prefix,
@@ -134,7 +133,7 @@ def run_baseline(
     argv = [*taskset_prefix(cpus[0]), PYTHON, "-m", "bench.submit_latency", "--baseline-worker"]
     argv += [double.url, str(total), str(options.interval), tag]
     meter = CpuMeter(None)
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=run_root()).stdout
+    out = run_checked(argv)
     use = meter.stop()
     stamps = json.loads(out.strip().splitlines()[-1])
     stored = double.stored_at[first:]
