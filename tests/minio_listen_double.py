@@ -28,6 +28,7 @@ class MinioListenDouble:
         self._subscribers: list[tuple[dict[str, Any], queue.Queue[dict[str, Any] | None]]] = []
         self._lock = threading.Lock()
         self.connects = 0
+        self.down = False  # while set, new streams are refused with 503 (a server restarting)
         self._connected = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -77,6 +78,9 @@ class MinioListenDouble:
                 query = parse_qs(url.query, keep_blank_values=True)
                 if "events" not in query:
                     self.send_error(501, "only the listen API is served here")
+                    return
+                if double.down:
+                    self.send_error(503, "server restarting")
                     return
                 subscription = {
                     "bucket": url.path.strip("/"),

@@ -75,7 +75,9 @@ def write(tmp_path: Path, **values: Any) -> Path:
 
 
 def keys_of(journal: Journal) -> list[str]:
-    return sorted(r.data["notification"][0]["s3"]["object"]["key"] for r in journal.history(limit=10_000))
+    """The keys of the uploads journaled to run (a repeat of the same upload is deduplicated)."""
+    rows = journal.history(limit=10_000)
+    return sorted(r.data["notification"][0]["s3"]["object"]["key"] for r in rows if r.state != "deduplicated")
 
 
 # --- the listen stream, against the stream double -----------------------------------------
@@ -102,9 +104,11 @@ async def listening(tmp_path: Path, stream: MinioListenDouble) -> AsyncIterator[
     listener = MinioListenSource(trigger, client, Ingest(journal, clock), lambda: connects.append(1))
     stop = asyncio.Event()
     task = asyncio.create_task(listener.run(stop))
-    yield {"listener": listener, "journal": journal.journal, "connects": connects, "stop": stop}
+    reader = Journal.open(tmp_path / "state.db")  # its own connection: the writer's is its thread's
+    yield {"listener": listener, "journal": reader, "connects": connects, "stop": stop}
     stop.set()
     await asyncio.wait_for(task, timeout=10)
+    reader.close()
     await journal.close()
 
 
@@ -317,3 +321,47 @@ async def test_readyz_reports_the_listen_stream(tmp_path: Path, stream: MinioLis
     finally:
         daemon.stop.set()
         await asyncio.wait_for(task, timeout=15)
+
+
+async def test_stream_restart_mid_flight_then_catch_up_fills_the_gap(
+    tmp_path: Path, s3: S3Server, stream: MinioListenDouble
+) -> None:
+    """The listen stream (the double) drops; uploads made in the gap (real server) are found."""
+    s3.start()
+    client = s3.client()
+    client.make_bucket(bucket_name="raw")
+    config = write(tmp_path, endpoint=s3.endpoint, access=s3.access_key, secret=s3.secret_key, catchup="new")
+    trigger = load_config(config, environ={}).config.triggers[0]
+    clock = SystemClock()
+    journal = AsyncJournal(Journal.open(tmp_path / "state.db"), clock)
+    journal.start()
+    ingest = Ingest(journal, clock)
+    catchup = MinioCatchup(trigger, s3.client, ingest, journal, clock)
+
+    def listen_client() -> Minio:
+        return Minio(stream.endpoint, access_key="a", secret_key="b", secure=False, region="us-east-1")
+
+    listener = MinioListenSource(trigger, listen_client, ingest, catchup.requested.set)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(catchup.run(stop)), asyncio.create_task(listener.run(stop))]
+    reader = Journal.open(tmp_path / "state.db")  # its own connection: the writer's is its thread's
+    try:
+        assert await asyncio.to_thread(stream.wait_for_connects, 1)
+        await eventually(lambda: reader.cursor("drone-photos") is not None)
+        await asyncio.to_thread(upload, client, "flights/live.jpg")
+        etag = (await asyncio.to_thread(client.stat_object, bucket_name="raw", object_name="flights/live.jpg")).etag
+        stream.push(record("raw", "flights/live.jpg", etag or ""))  # heard live
+        await eventually(lambda: keys_of(reader) == ["flights/live.jpg"])
+        stream.down = True  # MinIO restarts: what is uploaded now is never streamed
+        stream.disconnect()
+        gap = [f"flights/gap/{i}.jpg" for i in range(5)]
+        for key in gap:
+            await asyncio.to_thread(upload, client, key)
+        stream.down = False
+        assert await asyncio.to_thread(stream.wait_for_connects, 2)
+        await eventually(lambda: keys_of(reader) == sorted(["flights/live.jpg", *gap]))
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=15)
+        reader.close()
+        await journal.close()
