@@ -142,8 +142,8 @@ def _test(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     event = Event(new_event_id(now), trigger.on.kind, trigger.name, now, data)
     try:
         decision = evaluate(trigger, event)
-    except (KeyError, ValueError) as exc:
-        print(f"error: {args.event} is not {trigger.on.kind} event data: {exc}", file=sys.stderr)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        print(f"error: {args.event} is not {trigger.on.kind} event data ({exc!r})", file=sys.stderr)
         return EXIT_CONFIG
     if not isinstance(decision, Submission):
         print(f"no workflow: {decision.reason}", file=sys.stderr)

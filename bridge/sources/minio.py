@@ -18,6 +18,7 @@ import contextlib
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -181,6 +182,8 @@ class MinioListenSource:
         self.up = False
         self._stream: Any = None
         self._lock = threading.Lock()
+        # a thread of its own: a blocked stream must not hold one of the loop's shared workers
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"listen-{trigger.name}")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop` is set, reconnecting with backoff after any failure."""
@@ -190,7 +193,7 @@ class MinioListenSource:
         try:
             while not stop.is_set():
                 try:
-                    await asyncio.to_thread(self._listen, loop, stop)
+                    await loop.run_in_executor(self._thread, self._listen, loop, stop)
                     failures = 0
                 except Exception as exc:
                     failures += 1
@@ -205,6 +208,7 @@ class MinioListenSource:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
         finally:
             stopper.cancel()
+            self._thread.shutdown(wait=False)
 
     async def _close_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
