@@ -30,6 +30,7 @@ __all__ = ["main"]
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+JOURNAL_ONLY = frozenset({"history", "schedules", "pause", "resume"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        loaded = load_config(args.config)
+        loaded = load_config(args.config, need_env=args.needs_env)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -62,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", "-c", required=True, type=Path, help="the trigger file")
-        sub.set_defaults(handler=handler)
+        # commands that only read the journal work without the webhook and Argo secrets
+        sub.set_defaults(handler=handler, needs_env=name not in JOURNAL_ONLY)
         return sub
 
     run = command("run", "run the daemon", _run)

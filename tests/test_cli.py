@@ -155,3 +155,14 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["history"])
     assert caught.value.code == 2
     assert "--config" in capsys.readouterr().err
+
+
+def test_journal_commands_need_no_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace("bearer: hook-token", "bearer: ${UNSET_HOOK_TOKEN_XYZ}"))
+    code, _, err = run(capsys, "validate", "-c", str(config))
+    assert code == 2
+    assert "environment variable UNSET_HOOK_TOKEN_XYZ is not set" in err
+    code, _, err = run(capsys, "history", "-c", str(config))
+    assert code == 0
+    assert "no journal at" in err

@@ -46,8 +46,16 @@ class LoadedConfig:
         return path if path.is_absolute() else self.file.parent / path
 
 
-def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    file: Path | str, environ: Mapping[str, str] | None = None, *, need_env: bool = True
+) -> LoadedConfig:
     """Read and check the trigger file at `file`.
+
+    Args:
+        file: the trigger file.
+        environ: where ``${VAR}`` comes from (default: the process environment).
+        need_env: False for commands that only read the journal (``history``): an unset
+            variable (a webhook secret, say) is then no error, and its value stays empty.
 
     Raises:
         ConfigError: with every problem found (syntax, unknown keys, bad values, duplicates).
@@ -61,8 +69,9 @@ def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> L
         raise ConfigError(
             [Problem(str(path), None, "", f"cannot read the file: {reason}")]
         ) from None
-    doc = read_yaml(text, str(path), env)
-    problems = list(doc.problems)
+    doc = read_yaml(text, str(path), env, placeholders=not need_env)
+    problems = [*doc.problems, *doc.unset]
+    reported = {p.field for p in problems}  # a missing ${VAR} is not also an "empty value"
     if doc.data is None and not problems:
         problems.append(
             Problem(str(path), None, "", "the file is empty; see examples/ for a start")
@@ -77,7 +86,6 @@ def load_config(file: Path | str, environ: Mapping[str, str] | None = None) -> L
     try:
         config = BridgeConfig(**doc.data)
     except ValidationError as exc:
-        reported = {p.field for p in problems}  # a missing ${VAR} is not also an empty value
         found = (_problem(doc, error) for error in exc.errors())
         problems.extend(p for p in found if p.field not in reported)
     except SettingsError as exc:

@@ -47,6 +47,7 @@ class YamlDocument:
     data: Any
     lines: dict[Location, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    unset: list[Problem] = field(default_factory=list)  # ${VAR}s missing from the environment
 
     def line_of(self, location: Location) -> int | None:
         """Return the line of `location`, or of its nearest enclosing location."""
@@ -69,8 +70,14 @@ def format_location(location: Location) -> str:
     return out
 
 
-def read_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlDocument:
-    """Parse `text`; syntax errors, duplicate keys and missing variables become `problems`."""
+def read_yaml(
+    text: str, file: str, environ: Mapping[str, str], *, placeholders: bool = False
+) -> YamlDocument:
+    """Parse `text`; syntax errors, duplicate keys and missing variables become `problems`.
+
+    With `placeholders`, an unset variable without fallback reads ``unset-<NAME>`` instead of
+    being a problem (for commands that need no secrets).
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -87,17 +94,20 @@ def read_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlDocument:
         loader.dispose()
     doc = YamlDocument(file, None)
     if node is not None:
-        doc.data = _Builder(loader, doc, environ).build(node, ())
+        doc.data = _Builder(loader, doc, environ, placeholders).build(node, ())
     return doc
 
 
 class _Builder:
     """Turns composed nodes into data, filling positions and problems of `doc`."""
 
-    def __init__(self, loader: _Loader, doc: YamlDocument, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, loader: _Loader, doc: YamlDocument, environ: Mapping[str, str], placeholders: bool
+    ) -> None:
         self.loader = loader
         self.doc = doc
         self.environ = environ
+        self.placeholders = placeholders
 
     def build(self, node: yaml.Node, location: Location) -> Any:
         self.doc.lines.setdefault(location, node.start_mark.line + 1)
@@ -143,8 +153,10 @@ class _Builder:
                 return ""
             if name not in self.environ and has_fallback:
                 return fallback
+            if name not in self.environ and self.placeholders:
+                return f"unset-{name}"
             if name not in self.environ:
-                self.doc.problems.append(
+                self.doc.unset.append(
                     self.doc.problem(
                         location,
                         f"environment variable {name} is not set; export it, or write $${{{name}}} "
