@@ -33,7 +33,7 @@ _snapshot: Path | None = None
 
 
 def take_snapshot() -> str:
-    """Copy bridge/, bench/ and tests/ to a private folder that every server and worker then runs from.
+    """Copy bridge/, bench/ and tests/ to a private folder; servers and workers run from it.
 
     Other people edit the working tree while a benchmark runs for minutes; the snapshot keeps
     all figures of one run on one version of the code. Returns a line naming the snapshot (a

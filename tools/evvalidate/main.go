@@ -136,13 +136,14 @@ func validateObject(obj any) error {
 }
 
 // extractWorkflows prints every argoWorkflow trigger's source.resource (dlqTriggers included)
-// as a YAML document; it reads Sensors even when they fail validation.
+// as a YAML document, verbatim (trigger parameters are not applied). It reads Sensors even when
+// they fail validation, skips other kinds, and fails only on unreadable files and documents.
 func extractWorkflows(docs []document, stdout, stderr io.Writer) int {
 	status := 0
 	for _, d := range docs {
 		s, ok := d.obj.(*v1alpha1.Sensor)
 		if !ok {
-			if d.obj == nil {
+			if d.kind == "" { // unreadable: other kinds are skipped
 				fmt.Fprintf(stderr, "evvalidate: %s: %v\n", d.file, d.err)
 				status = 1
 			}
