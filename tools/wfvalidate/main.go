@@ -92,6 +92,14 @@ func (g clusterTemplateGetter) Get(name string) (*wfv1.ClusterWorkflowTemplate, 
 	return nil, fmt.Errorf("couldn't find cluster workflow template %q", name)
 }
 
+// clusterScopeOnly is the namespaced getter of a ClusterWorkflowTemplate, which can only
+// reference cluster templates (upstream passes nil, which would panic).
+type clusterScopeOnly struct{}
+
+func (clusterScopeOnly) Get(name string) (*wfv1.WorkflowTemplate, error) {
+	return nil, fmt.Errorf("a ClusterWorkflowTemplate can only reference ClusterWorkflowTemplates (clusterScope: true), not workflow template %q", name)
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -298,8 +306,7 @@ func validateObject(obj metav1.Object, g templateresolution.WorkflowTemplateName
 	case *wfv1.WorkflowTemplate:
 		return validate.ValidateWorkflowTemplate(g, cg, v, nil, tmplOpts)
 	case *wfv1.ClusterWorkflowTemplate:
-		// A ClusterWorkflowTemplate can only reference cluster templates: no namespaced getter.
-		return validate.ValidateClusterWorkflowTemplate(templateGetter{namespace: "(cluster scope)"}, cg, v, nil, tmplOpts)
+		return validate.ValidateClusterWorkflowTemplate(clusterScopeOnly{}, cg, v, nil, tmplOpts)
 	case *wfv1.CronWorkflow:
 		return validate.ValidateCronWorkflow(context.Background(), g, cg, v, nil)
 	}

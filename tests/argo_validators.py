@@ -1,0 +1,155 @@
+"""Run Argo's own validation code on manifests: the Go tools built by scripts/install-validators.
+
+- `wfvalidate` (tools/wfvalidate, argo-workflows' `workflow/validate`): Workflow,
+  WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow, decoded strictly as `argo lint
+  --strict` does; workflowTemplateRef resolves against the templates of all files given.
+  Modes: `lint` (as `argo lint`), `submit` (as the Argo Server submitting a Workflow: every
+  argument needs a value), `create` (as the server's CreateWorkflow).
+- `evvalidate` (tools/evvalidate, argo-events' reconciler validators): EventSource, Sensor,
+  EventBus, decoded strictly (unknown fields are errors, unlike upstream's `argo-events lint`).
+  `extract_workflows` returns the Workflows embedded in Sensor `argoWorkflow` triggers
+  (`source.resource`), which evvalidate does not check, for `wfvalidate(..., mode="submit")`.
+
+Binaries: `$WFVALIDATE_BIN` / `$EVVALIDATE_BIN` if set, else `$TRIGGER_BRIDGE_CACHE/bin/`
+(default `~/.cache/trigger-bridge/bin/`). Without them tests skip, except on CI (CI=true),
+where a missing binary fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+NOT_BUILT = "Argo validators not built: run scripts/install-validators (needs Go)"
+Mode = Literal["lint", "submit", "create"]
+TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """One object's verdict (one line of the tool's `--json` output).
+
+    `kind` and `name` are empty when the document could not be read as an object;
+    `name` is `metadata.generateName` when the object has no name.
+    """
+
+    file: str
+    kind: str
+    name: str
+    ok: bool
+    error: str
+
+    def __str__(self) -> str:
+        subject = f"{self.file}: {self.kind}/{self.name}" if self.kind else self.file
+        return f"OK {subject}" if self.ok else f"ERROR {subject}: {self.error}"
+
+
+class ValidatorError(RuntimeError):
+    """The tool failed as a program (usage error, crash), not as a verdict on the files."""
+
+
+def cache_dir() -> Path:
+    """Where scripts/install-validators puts its builds (`$TRIGGER_BRIDGE_CACHE`)."""
+    configured = os.environ.get("TRIGGER_BRIDGE_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "trigger-bridge"
+
+
+def validator_binary(name: str) -> Path | None:
+    """`wfvalidate` or `evvalidate`: `$<NAME>_BIN` if set, else the install script's cache."""
+    configured = os.environ.get(f"{name.upper()}_BIN")
+    candidate = Path(configured) if configured else cache_dir() / "bin" / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
+    return None
+
+
+def validators_built() -> bool:
+    return validator_binary("wfvalidate") is not None and validator_binary("evvalidate") is not None
+
+
+def require_validator(name: str) -> Path:
+    """The binary, or skip the test; on CI (CI=true) a missing binary fails instead."""
+    binary = validator_binary(name)
+    if binary is not None:
+        return binary
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{NOT_BUILT} [{name} missing; CI=true, so this is an error, not a skip]")
+    pytest.skip(NOT_BUILT)
+
+
+def skip_module_unless_built() -> None:
+    """Call at the top of a test module: skip the whole module (one summary line) when a
+    validator is absent, unless CI=true, where `require_validator()` in the tests fails.
+    """
+    if not validators_built() and os.environ.get("CI") != "true":
+        pytest.skip(NOT_BUILT, allow_module_level=True)
+
+
+def _run(name: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    binary = require_validator(name)
+    completed = subprocess.run(
+        [str(binary), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if completed.returncode not in (0, 1):
+        raise ValidatorError(
+            f"{name} {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}"
+        )
+    return completed
+
+
+def _results(name: str, args: list[str]) -> list[Result]:
+    completed = _run(name, ["--json", *args])
+    results = [Result(**json.loads(line)) for line in completed.stdout.splitlines() if line]
+    if (completed.returncode == 0) != all(r.ok for r in results):
+        raise ValidatorError(
+            f"{name}: exit {completed.returncode} disagrees with its output:\n{completed.stdout}"
+        )
+    return results
+
+
+def _paths(files: Iterable[str | os.PathLike[str]]) -> list[str]:
+    paths = [os.fspath(f) for f in files]
+    if not paths:
+        raise ValueError("no files to validate")
+    return paths
+
+
+def wfvalidate(files: Iterable[str | os.PathLike[str]], mode: Mode = "lint") -> list[Result]:
+    """Validate Argo Workflows objects; templates in any file resolve references in all."""
+    return _results("wfvalidate", ["--mode", mode, *_paths(files)])
+
+
+def evvalidate(files: Iterable[str | os.PathLike[str]]) -> list[Result]:
+    """Validate Argo Events EventSources, Sensors and EventBuses."""
+    return _results("evvalidate", _paths(files))
+
+
+def extract_workflows(files: Iterable[str | os.PathLike[str]]) -> str:
+    """The Workflows of the Sensors' argoWorkflow triggers (`source.resource`), verbatim, as
+    multi-document YAML ("" if there are none). Trigger parameters are not applied.
+    """
+    completed = _run("evvalidate", ["--extract-workflows", *_paths(files)])
+    if completed.returncode != 0:
+        raise ValidatorError(f"evvalidate --extract-workflows failed:\n{completed.stderr}")
+    return completed.stdout
+
+
+def failures(results: Iterable[Result]) -> list[Result]:
+    return [r for r in results if not r.ok]
+
+
+def report(results: Iterable[Result]) -> str:
+    """The results as the tools print them without --json: for assertion messages."""
+    return "\n".join(str(r) for r in results)
