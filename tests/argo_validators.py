@@ -17,57 +17,28 @@ where a missing binary fails.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
-NOT_BUILT = "Argo validators not built: run scripts/install-validators (needs Go)"
+from bridge.argo_lint import (
+    NOT_BUILT,
+    LintResult,
+    ValidatorError,
+    find_validator,
+    run_tool,
+    run_validator,
+)
+
+__all__ = ["NOT_BUILT", "Result", "ValidatorError", "validator_binary"]
+
 Mode = Literal["lint", "submit", "create"]
-TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class Result:
-    """One object's verdict (one line of the tool's `--json` output).
-
-    `kind` and `name` are empty when the document could not be read as an object;
-    `name` is `metadata.generateName` when the object has no name.
-    """
-
-    file: str
-    kind: str
-    name: str
-    ok: bool
-    error: str
-
-    def __str__(self) -> str:
-        subject = f"{self.file}: {self.kind}/{self.name}" if self.kind else self.file
-        return f"OK {subject}" if self.ok else f"ERROR {subject}: {self.error}"
-
-
-class ValidatorError(RuntimeError):
-    """The tool failed as a program (usage error, crash), not as a verdict on the files."""
-
-
-def cache_dir() -> Path:
-    """Where scripts/install-validators puts its builds (`$TRIGGER_BRIDGE_CACHE`)."""
-    configured = os.environ.get("TRIGGER_BRIDGE_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "trigger-bridge"
-
-
-def validator_binary(name: str) -> Path | None:
-    """`wfvalidate` or `evvalidate`: `$<NAME>_BIN` if set, else the install script's cache."""
-    configured = os.environ.get(f"{name.upper()}_BIN")
-    candidate = Path(configured) if configured else cache_dir() / "bin" / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return candidate
-    return None
+Result = LintResult
+validator_binary = find_validator
 
 
 def validators_built() -> bool:
@@ -93,30 +64,11 @@ def skip_module_unless_built() -> None:
 
 
 def _run(name: str, args: list[str]) -> subprocess.CompletedProcess[str]:
-    binary = require_validator(name)
-    completed = subprocess.run(
-        [str(binary), *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    if completed.returncode not in (0, 1):
-        raise ValidatorError(
-            f"{name} {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}"
-        )
-    return completed
+    return run_tool(require_validator(name), args)
 
 
 def _results(name: str, args: list[str]) -> list[Result]:
-    completed = _run(name, ["--json", *args])
-    results = [Result(**json.loads(line)) for line in completed.stdout.splitlines() if line]
-    if (completed.returncode == 0) != all(r.ok for r in results):
-        raise ValidatorError(
-            f"{name}: exit {completed.returncode} disagrees with its output:\n{completed.stdout}"
-        )
-    return results
+    return run_validator(require_validator(name), args)
 
 
 def _paths(files: Iterable[str | os.PathLike[str]]) -> list[str]:
