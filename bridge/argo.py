@@ -19,14 +19,28 @@ from typing import Any, Final, Protocol
 import requests
 from hera.exceptions import HeraException
 from hera.workflows import WorkflowsService
-from hera.workflows.models import SubmitOpts, WorkflowStopRequest, WorkflowSubmitRequest
+from hera.workflows.models import (
+    SubmitOpts,
+    WorkflowStopRequest,
+    WorkflowSubmitRequest,
+    WorkflowTemplate,
+    WorkflowTemplateCreateRequest,
+    WorkflowTemplateUpdateRequest,
+)
 from pydantic import PydanticDeprecatedSince20
 
 from bridge.config.model import ArgoSettings
 from bridge.errors import PermanentSubmitError, RetryableSubmitError
 from bridge.evaluate import TRIGGER_LABEL, Submission
 
-__all__ = ["ACTIVE_PHASES", "ArgoClient", "HeraArgoClient", "SubmitResult", "TemplateInfo"]
+__all__ = [
+    "ACTIVE_PHASES",
+    "ArgoClient",
+    "HeraArgoClient",
+    "SubmitResult",
+    "TemplateInfo",
+    "normalize_template",
+]
 
 ACTIVE_PHASES: Final = frozenset({None, "", "Pending", "Running"})
 
@@ -156,6 +170,27 @@ class HeraArgoClient:
         with self._classified(allow=(404,)):
             self._service.stop_workflow(workflow, request, namespace=self.namespace)
 
+    def get_template_object(self, name: str) -> dict[str, Any] | None:
+        """Return the WorkflowTemplate as stored on the server (camelCase JSON), or None."""
+        with self._classified(allow=(404,)) as outcome:
+            template = self._service.get_workflow_template(name, namespace=self.namespace)
+        if outcome.status == 404:
+            return None
+        return _plain(template)
+
+    def create_template(self, template: dict[str, Any]) -> None:
+        """Create a WorkflowTemplate; 409 if it exists (raised as PermanentSubmitError)."""
+        request = WorkflowTemplateCreateRequest(template=WorkflowTemplate(**template))
+        with self._classified(allow=()):
+            self._service.create_workflow_template(request, namespace=self.namespace)
+
+    def update_template(self, template: dict[str, Any]) -> None:
+        """Replace a WorkflowTemplate; `template` carries the resourceVersion it was read at."""
+        name = template["metadata"]["name"]
+        request = WorkflowTemplateUpdateRequest(template=WorkflowTemplate(**template))
+        with self._classified(allow=()):
+            self._service.update_workflow_template(name, request, namespace=self.namespace)
+
     def close(self) -> None:
         """Close the HTTP session."""
         self._service.close()  # type: ignore[no-untyped-call]  # Hera is untyped
@@ -191,6 +226,16 @@ class HeraArgoClient:
 @dataclass
 class _Outcome:
     status: int = 200
+
+
+def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
+    """Read a WorkflowTemplate through Argo's API model, so a file compares with the server."""
+    return _plain(WorkflowTemplate(**template))
+
+
+def _plain(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return data
 
 
 def _server_message(response: requests.Response | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any, get_args
 from bridge import __version__
 from bridge.cli_minio import add_commands as add_minio_commands
 from bridge.cli_schedules import Handler, add_commands
+from bridge.cli_templates import add_parser as add_templates_parser
 from bridge.config.load import LoadedConfig, load_config
 from bridge.config.model import Trigger
 from bridge.errors import BridgeError, ConfigError
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        loaded = load_config(args.config, need_env=args.needs_env)
+        loaded = load_config(args.config, need_env=args.needs_env) if args.config else None
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -72,12 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--log-format", choices=["json", "console"], help="default: json unless on a terminal"
     )
-    command("validate", "check the trigger file and report every problem", _validate)
+    validate = command("validate", "check the trigger file and report every problem", _validate)
+    validate.add_argument(
+        "--templates", type=Path, help="also check the triggers against these template files/folder"
+    )
     test = command("test", "show the workflow an event would start; submits nothing", _test)
     test.add_argument("--trigger", "-t", required=True, help="the trigger's name")
     test.add_argument("--event", "-e", required=True, type=Path, help="event data as JSON")
     add_commands(command)
     add_minio_commands(command)
+    add_templates_parser(commands)
     history = command("history", "list journaled events, newest first", _history)
     history.add_argument("--trigger", "-t", help="only this trigger")
     history.add_argument("--state", "-s", choices=list(get_args(State)), help="only this state")
@@ -100,9 +105,13 @@ def _run(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate(loaded: LoadedConfig, _: argparse.Namespace) -> int:
+def _validate(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.templates is not None:
+        problems = _check_against_files(loaded, args.templates)
+        if problems:
+            return EXIT_CONFIG
     config = loaded.config
     mode = (
         f"submits to {config.argo.server}"
@@ -113,6 +122,21 @@ def _validate(loaded: LoadedConfig, _: argparse.Namespace) -> int:
     for trigger in config.triggers:
         print(f"  {trigger.name}: {_describe(trigger)} -> {trigger.workflow_template}")
     return 0
+
+
+def _check_against_files(loaded: LoadedConfig, path: Path) -> list[str]:
+    """Check the triggers against template files (offline); print problems and warnings."""
+    from bridge.preflight import check_templates
+    from bridge.templates import FileTemplates, read_templates
+
+    files = read_templates([path])
+    report = check_templates(FileTemplates(files.templates), loaded.config.triggers, f"{path}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    problems = files.problems + report.problems
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return problems
 
 
 def _describe(trigger: Trigger) -> str:

@@ -165,7 +165,10 @@ class Daemon:
         config = self.loaded.config
         try:
             report = await asyncio.to_thread(
-                check_templates, self.client, config.triggers, config.argo.namespace
+                check_templates,
+                self.client,
+                config.triggers,
+                f"namespace {config.argo.namespace!r}",
             )
         except RetryableSubmitError as exc:
             log.warning("template_check_skipped", reason=str(exc))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bridge.argo import ArgoClient, TemplateInfo
+from bridge.argo import TemplateInfo
 from bridge.config.model import Trigger
 
 __all__ = ["PreflightReport", "check_templates"]
@@ -24,10 +25,18 @@ class PreflightReport:
     warnings: list[str] = field(default_factory=list)
 
 
+class TemplateSource(Protocol):
+    """Where template parameters come from: the Argo Server, or template files."""
+
+    def get_template(self, name: str) -> TemplateInfo | None:
+        """Return the template's parameters, or None if there is no such template."""
+        ...
+
+
 def check_templates(
-    client: ArgoClient, triggers: Sequence[Trigger], namespace: str
+    client: TemplateSource, triggers: Sequence[Trigger], where: str
 ) -> PreflightReport:
-    """Check each trigger against its WorkflowTemplate on the server.
+    """Check each trigger against its WorkflowTemplate on the server (or in files).
 
     Raises:
         RetryableSubmitError: the server could not be asked (the caller decides what that means).
@@ -41,8 +50,8 @@ def check_templates(
         info = cache[name]
         if info is None:
             report.problems.append(
-                f"trigger {trigger.name!r}: WorkflowTemplate {name!r} does not exist in namespace "
-                f"{namespace!r}; create it (trigger-bridge templates apply) or fix workflowTemplate"
+                f"trigger {trigger.name!r}: WorkflowTemplate {name!r} does not exist in {where}; "
+                "create it (trigger-bridge templates apply) or fix workflowTemplate"
             )
             continue
         given = {p.name for p in trigger.parameters}

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.config.generate import GenerateSettings
 from bridge.config.minio import MinioSettings, MinioSource
 from bridge.config.schedule import ScheduleSource
 from bridge.config.types import (
@@ -206,6 +207,7 @@ class BridgeConfig(BaseSettings):
     submit: SubmitSettings = SubmitSettings()
     minio: MinioSettings | None = None
     triggers: tuple[Trigger, ...] = ()
+    generate: GenerateSettings = GenerateSettings()
 
     @model_validator(mode="after")
     def _minio_server(self) -> BridgeConfig:
