@@ -120,7 +120,8 @@ def test_apply_creates_then_changes_nothing_then_updates(
     code, out, _ = run(capsys, "templates", "apply", str(folder), "-c", str(config))
     assert code == 0
     assert out.count("unchanged: ") == 3
-    assert "created" not in out and "updated" not in out
+    assert "created" not in out
+    assert "updated" not in out
 
     edited = folder / "nightly-report.yaml"
     body = yaml.safe_load(edited.read_text())
