@@ -386,6 +386,9 @@ class ArgoDouble:
         self.token, self.namespace = token, namespace
         self.delay = 0.0
         self.informer_lag = 0.0
+        # Argo's own rules, when the Go validators are built: object -> its error, or None.
+        # Set by tests (tests/argo_validators.argo_rules); checked on template create/update/lint.
+        self.argo_rules: Callable[[JSON], str | None] | None = None
         self.workflows: dict[tuple[str, str], JSON] = {}
         self.templates: dict[tuple[str, str], JSON] = {}  # namespace "" = ClusterWorkflowTemplate
         self.submissions: list[JSON] = []
@@ -549,6 +552,12 @@ class ArgoDouble:
             self._cond.notify_all()
         return obj
 
+    def _check_argo_rules(self, obj: JSON) -> None:
+        if self.argo_rules is not None:
+            error = self.argo_rules(obj)
+            if error is not None:
+                raise ApiError(3, error)
+
     def _store_template(self, ns: str, obj: JSON) -> None:
         args = (obj.get("spec") or {}).get("arguments") or {}
         if args.get("parameters"):
@@ -646,6 +655,7 @@ class ArgoDouble:
         if tmpl is None:
             raise ApiError(3, "workflow template was not found in the request body")
         validate_template(tmpl, not ns, self._resolver(ns))
+        self._check_argo_rules(tmpl)
         obj = self._new_object(kind, resource, ns, tmpl, self.templates)
         self._store_template(ns, obj)
         return obj
@@ -656,6 +666,7 @@ class ArgoDouble:
         if tmpl is None:
             raise ApiError(3, "workflow template was not found in the request body")
         validate_template(tmpl, not ns, self._resolver(ns))
+        self._check_argo_rules(tmpl)
         return tmpl
 
     def _api_get_template(self, g: dict[str, str], body: JSON, q: dict[str, list[str]]) -> JSON:
@@ -677,6 +688,7 @@ class ArgoDouble:
         if tmpl is None:
             raise ApiError(3, "WorkflowTemplate is not found in Request body")
         validate_template(tmpl, not ns, self._resolver(ns))
+        self._check_argo_rules(tmpl)
         meta = tmpl.get("metadata") or {}
         name, rv = meta.get("name") or "", meta.get("resourceVersion") or ""
         current = self.templates.get((ns, name))

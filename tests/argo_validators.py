@@ -105,3 +105,16 @@ def failures(results: Iterable[Result]) -> list[Result]:
 def report(results: Iterable[Result]) -> str:
     """The results as the tools print them without --json: for assertion messages."""
     return "\n".join(str(r) for r in results)
+
+
+def argo_rules(obj: dict[str, object], mode: Mode = "lint") -> str | None:
+    """Judge one object with wfvalidate: its first error, or None (for the Argo Server double)."""
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "object.yaml"
+        path.write_text(yaml.safe_dump(obj))
+        failed = failures(wfvalidate([path], mode=mode))
+    return failed[0].error if failed else None

@@ -205,3 +205,20 @@ def test_validate_checks_triggers_against_template_files(tmp_path: Path, capsys:
     assert any("trigger 'a' passes parameter(s) shoe-size that WorkflowTemplate 'onboard-employee' does not declare" in line for line in lines)
     assert any("trigger 'b' does not supply parameter(s) bucket, key that WorkflowTemplate 'drone-pipeline' requires" in line for line in lines)
     assert any(f"trigger 'c': WorkflowTemplate 'no-such-template' does not exist in {TEMPLATES}" in line for line in lines)
+
+
+@pytest.mark.parametrize("name", ["dag-cycle.yaml", "undeclared-input.yaml", "dag-missing-dependency.yaml"])
+def test_the_double_refuses_what_argo_would_on_create(argo: ArgoDouble, name: str) -> None:
+    from bridge.errors import PermanentSubmitError
+    from tests.argo_validators import argo_rules
+
+    argo.argo_rules = argo_rules
+    client = HeraArgoClient(ArgoSettings(server=argo.url, token="test-token"))  # type: ignore[arg-type]
+    body = yaml.safe_load((INVALID / name).read_text())
+    with pytest.raises(PermanentSubmitError) as caught:
+        client.create_template(body)
+    assert caught.value.status == 400
+    for good in TEMPLATES.glob("*.yaml"):
+        client.create_template(yaml.safe_load(good.read_text()))
+    client.close()
+    assert len(argo.templates) == 3
