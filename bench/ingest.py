@@ -302,6 +302,9 @@ def main() -> None:
         "--quiet-below", type=float, default=0.15, help="wait for other work < N cores"
     )
     parser.add_argument("--quiet-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument(
+        "--retries", type=int, default=4, help="re-measure a figure skewed by other work"
+    )
     parser.add_argument("--server-cpu", type=int)
     parser.add_argument("--client-cpu", type=int)
     args = parser.parse_args()
@@ -327,6 +330,16 @@ def main() -> None:
                 for name in names:
                     tag = f"r{run}c{connections}{name.replace('-', '')}"
                     fig = measure(name, wrk, connections, seconds, args, cpus, tag, double)
+                    for _ in range(args.retries):
+                        if fig.cpu.others <= OTHERS_FLAG:
+                            break
+                        print(
+                            f"  (run {run} {name} c={connections}: {fig.wrk.rate:.0f} 202/s "
+                            f"discarded, other work used {fig.cpu.others:.2f} cores; again)",
+                            flush=True,
+                        )
+                        again = measure(name, wrk, connections, seconds, args, cpus, tag, double)
+                        fig = again if again.cpu.others < fig.cpu.others else fig
                     figures[(run, name, connections)] = fig
                     print_figure(figures, run, fig)
     finally:

@@ -31,13 +31,14 @@ def build_sensor(trigger: Trigger, config: BridgeConfig) -> dict[str, Any]:
     template: dict[str, Any] = {"name": trigger.name}
     if len(events) > 1:
         template["conditions"] = " || ".join(events)
-    template["argoWorkflow"] = {
+    argo_workflow: dict[str, Any] = {
         "operation": "submit",
         "source": {"resource": build_workflow(trigger, config, plans)},
-        "parameters": _sensor_parameters(plans, events),
     }
-    if not template["argoWorkflow"]["parameters"]:
-        del template["argoWorkflow"]["parameters"]
+    parameters = _sensor_parameters(plans, events)
+    if parameters:
+        argo_workflow["parameters"] = parameters
+    template["argoWorkflow"] = argo_workflow
     retry, _ = retry_strategy(config.submit.retry)
     limit, _ = rate_limit(config.submit.rate_per_second)
     sensor_trigger = {
