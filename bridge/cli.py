@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bridge import __version__
+from bridge.cli_generate import add_commands as add_generate_commands
 from bridge.cli_minio import add_commands as add_minio_commands
 from bridge.cli_schedules import Handler, add_commands
 from bridge.cli_templates import add_parser as add_templates_parser
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--event", "-e", required=True, type=Path, help="event data as JSON")
     add_commands(command)
     add_minio_commands(command)
+    add_generate_commands(command)
     add_templates_parser(commands)
     history = command("history", "list journaled events, newest first", _history)
     history.add_argument("--trigger", "-t", help="only this trigger")

@@ -63,8 +63,8 @@ def test_missing_variable_uses_fallback_or_is_reported(name: str, fallback: str)
     if "}" not in fallback:
         assert with_fallback.data == {"k": fallback}
     without = read_yaml(json.dumps({"k": f"${{{name}}}"}), "f.yaml", {})
-    assert [p.line for p in without.problems] == [1]
-    assert f"environment variable {name} is not set" in without.problems[0].message
+    assert [p.line for p in without.unset] == [1]
+    assert f"environment variable {name} is not set" in without.unset[0].message
 
 
 @given(st.sampled_from(["on", "off", "yes", "no", "y", "n", "On", "NO"]))
