@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bridge import __version__
+from bridge.cli_common import EXIT_CONFIG, EXIT_FAILED, Handler
 from bridge.cli_generate import add_commands as add_generate_commands
 from bridge.cli_minio import add_commands as add_minio_commands
-from bridge.cli_schedules import Handler, add_commands
+from bridge.cli_schedules import add_commands
 from bridge.cli_templates import add_parser as add_templates_parser
 from bridge.config.load import LoadedConfig, load_config
 from bridge.config.model import Trigger
@@ -30,8 +31,6 @@ from bridge.logs import configure_logging
 
 __all__ = ["main"]
 
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 JOURNAL_ONLY = frozenset({"history", "schedules", "pause", "resume"})
 
 

@@ -12,19 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from bridge.cli_common import EXIT_CONFIG, EXIT_FAILED, Register
 from bridge.config.load import LoadedConfig
 from bridge.generate import generate
 from bridge.generate.output import apply_changes, plan_changes
 
 __all__ = ["add_commands", "source_label"]
-
-Handler = Callable[[LoadedConfig, argparse.Namespace], int]
-Register = Callable[[str, str, Handler], argparse.ArgumentParser]
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 
 
 def add_commands(register: Register) -> None:

@@ -23,6 +23,7 @@ from minio.notificationconfig import (
     SuffixFilterRule,
 )
 
+from bridge.cli_common import EXIT_FAILED, Register
 from bridge.config.load import LoadedConfig
 from bridge.config.model import Trigger
 from bridge.config.types import split_listen
@@ -30,9 +31,6 @@ from bridge.sources.minio import make_client
 
 __all__ = ["add_commands", "setup"]
 
-Handler = Callable[[LoadedConfig, argparse.Namespace], int]
-Register = Callable[[str, str, Handler], argparse.ArgumentParser]
-EXIT_FAILED = 1
 ANY_INTERFACE = "0.0.0.0"  # noqa: S104 - compared with the setting, never bound
 
 

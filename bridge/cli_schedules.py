@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bridge.argo import HeraArgoClient
+from bridge.cli_common import EXIT_CONFIG, EXIT_FAILED, Register
 from bridge.clock import SystemClock
 from bridge.config.load import LoadedConfig
 from bridge.config.model import Trigger
@@ -28,12 +28,7 @@ from bridge.journal import Journal, JournalRow
 from bridge.journal_async import AsyncJournal
 from bridge.ticks import next_ticks, ticks_between
 
-__all__ = ["Handler", "add_commands"]
-
-Handler = Callable[[LoadedConfig, argparse.Namespace], int]
-Register = Callable[[str, str, Handler], argparse.ArgumentParser]
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
+__all__ = ["add_commands"]
 
 
 def add_commands(register: Register) -> None:

@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 
 from bridge.argo import HeraArgoClient
+from bridge.cli_common import EXIT_CONFIG, EXIT_FAILED
 from bridge.config.load import LoadedConfig
 from bridge.templates import Change, apply, lint, plan
 
 __all__ = ["add_parser", "run_templates"]
-
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
