@@ -389,6 +389,9 @@ class ArgoDouble:
         # Argo's own rules, when the Go validators are built: object -> its error, or None.
         # Set by tests (tests/argo_validators.argo_rules); checked on template create/update/lint.
         self.argo_rules: Callable[[JSON], str | None] | None = None
+        # Argo's Submit-mode rules for a Workflow built from a template: (workflow, the
+        # namespace's templates) -> its error, or None. Checked on every submit when set.
+        self.argo_submit_rules: Callable[[JSON, list[JSON]], str | None] | None = None
         self.workflows: dict[tuple[str, str], JSON] = {}
         self.templates: dict[tuple[str, str], JSON] = {}  # namespace "" = ClusterWorkflowTemplate
         self.submissions: list[JSON] = []
@@ -552,6 +555,19 @@ class ArgoDouble:
             self._cond.notify_all()
         return obj
 
+    def _check_submit_rules(self, ns: str, wf: JSON) -> None:
+        if self.argo_submit_rules is None:
+            return
+        meta = {k: v for k, v in wf["metadata"].items() if k in ("name", "generateName")}
+        workflow = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                    "metadata": {**meta, "namespace": ns}, "spec": wf["spec"]}
+        templates = [{"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", **t,
+                      "metadata": {**t["metadata"], "namespace": ns}}
+                     for (t_ns, _), t in list(self.templates.items()) if t_ns == ns]
+        error = self.argo_submit_rules(workflow, templates)
+        if error is not None:
+            raise ApiError(3, error)
+
     def _check_argo_rules(self, obj: JSON) -> None:
         if self.argo_rules is not None:
             error = self.argo_rules(obj)
@@ -610,6 +626,7 @@ class ArgoDouble:
                     "status": {"startedAt": None, "finishedAt": None}}
         apply_submit_opts(wf, opts)
         validate_workflow(wf, self._resolver(g["ns"]))
+        self._check_submit_rules(g["ns"], wf)
         if opts.get("dryRun"):
             return wf
         return self._create_workflow(g["ns"], wf, store=not opts.get("serverDryRun"))

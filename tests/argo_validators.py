@@ -118,3 +118,20 @@ def argo_rules(obj: dict[str, object], mode: Mode = "lint") -> str | None:
         path.write_text(yaml.safe_dump(obj))
         failed = failures(wfvalidate([path], mode=mode))
     return failed[0].error if failed else None
+
+
+def submit_rules(workflow: dict[str, object], templates: list[dict[str, object]]) -> str | None:
+    """Judge a Workflow submitted from a template as the Argo Server does (Submit mode)."""
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index, obj in enumerate([workflow, *templates]):
+            path = Path(folder) / f"{index}.yaml"
+            path.write_text(yaml.safe_dump(obj))
+            paths.append(path)
+        results = wfvalidate(paths, mode="submit")
+    failed = [r for r in failures(results) if r.file == str(paths[0])]
+    return failed[0].error if failed else None

@@ -15,6 +15,7 @@ import structlog
 from bridge.config.load import LoadedConfig, load_config
 from bridge.daemon import Daemon
 from tests.argo_double import ArgoDouble
+from tests.argo_validators import submit_rules, validators_built
 from tests.helpers import write_config
 
 TEMPLATE_PARAMETERS = [{"name": "email"}, {"name": "source", "value": "default"}]
@@ -22,10 +23,17 @@ TEMPLATE_PARAMETERS = [{"name": "email"}, {"name": "source", "value": "default"}
 
 @pytest.fixture
 def argo() -> Iterator[ArgoDouble]:
-    double = ArgoDouble(token="test-token").start()
+    double = judged(ArgoDouble(token="test-token")).start()
     double.add_template("onboard-employee", parameters=TEMPLATE_PARAMETERS)
     yield double
     double.stop()
+
+
+def judged(double: ArgoDouble) -> ArgoDouble:
+    """Let Argo's own validator judge every submission, as the real server would, when built."""
+    if validators_built():
+        double.argo_submit_rules = submit_rules
+    return double
 
 
 @pytest.fixture(autouse=True)

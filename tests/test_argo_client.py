@@ -97,3 +97,20 @@ def test_get_template(client: HeraArgoClient) -> None:
 def test_client_needs_a_server() -> None:
     with pytest.raises(ValueError, match="dry"):
         HeraArgoClient(ArgoSettings())
+
+
+def test_the_double_judges_submissions_with_argos_code(client: HeraArgoClient, argo: ArgoDouble) -> None:
+    from tests.argo_validators import require_validator
+
+    require_validator("wfvalidate")
+    assert argo.argo_submit_rules is not None
+    broken = dict(argo.templates[("argo", "onboard-employee")])
+    broken["spec"] = {
+        **broken["spec"],
+        "templates": [{"name": "main", "dag": {"tasks": [{"name": "a", "template": "main", "dependencies": ["ghost"]}]}}],
+    }
+    argo.templates[("argo", "onboard-employee")] = broken  # stored without the create-time checks
+    with pytest.raises(PermanentSubmitError) as caught:
+        client.submit(SUBMISSION)
+    assert caught.value.status == 400
+    assert "ghost" in str(caught.value)

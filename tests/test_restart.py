@@ -16,6 +16,7 @@ import pytest
 
 from bridge.journal import Journal
 from tests.argo_double import ArgoDouble
+from tests.conftest import judged
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.slow
@@ -51,7 +52,7 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 3
 
 
 def test_kill_9_while_submitting_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
-    argo = ArgoDouble(token="test-token").start()
+    argo = judged(ArgoDouble(token="test-token")).start()
     argo.add_template("onboard-employee", parameters=[{"name": "email"}])
     argo.delay = 0.02  # a slow server keeps many events in flight when the kill comes
     port = free_port()
