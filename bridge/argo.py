@@ -3,8 +3,9 @@
 `ArgoClient` is what the dispatcher and the start-up check need. `HeraArgoClient` implements it
 with Hera's `WorkflowsService`, adding the connect and read timeouts Hera leaves out, and
 classifies every outcome once (ARCHITECTURE invariant 6): 2xx is created, 409 means the workflow
-already exists (done, not an error), connection errors, timeouts, 429 and 5xx raise
-`RetryableSubmitError`, any other 4xx raises `PermanentSubmitError` with the server's message.
+already exists (done, not an error), connection errors, timeouts, 401, 403, 429 and 5xx raise
+`RetryableSubmitError` (a bad token is fixed out of band; the events wait for it), any other 4xx
+raises `PermanentSubmitError` with the server's message.
 """
 
 from __future__ import annotations
@@ -214,7 +215,9 @@ class HeraArgoClient:
                 outcome.status = status
                 return
             text = f"Argo Server answered {status}: {message}"
-            if status == 429 or status >= 500 or status == 0:
+            # 401/403 wait too: an expired or unauthorised token is fixed out of band, and
+            # failing every event meanwhile would lose them.
+            if status in (401, 403, 429) or status >= 500 or status == 0:
                 raise RetryableSubmitError(text, status) from None
             raise PermanentSubmitError(text, status) from None
         except requests.RequestException as exc:

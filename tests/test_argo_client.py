@@ -79,11 +79,12 @@ def test_client_errors_are_permanent_with_the_servers_message(
         client.submit(without_email)
 
 
-def test_wrong_token_is_permanent(argo: ArgoDouble) -> None:
+def test_wrong_token_waits_for_a_fix(argo: ArgoDouble) -> None:
     client = HeraArgoClient(ArgoSettings(server=argo.url, token=SecretStr("nope")))
-    with pytest.raises(PermanentSubmitError) as caught:
+    with pytest.raises(RetryableSubmitError) as caught:
         client.submit(SUBMISSION)
     assert caught.value.status == 401
+    assert "token not valid" in str(caught.value)
     assert "nope" not in str(caught.value)
 
 
