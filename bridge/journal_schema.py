@@ -45,5 +45,8 @@ CREATE TABLE trigger_state (
     updated_at TEXT NOT NULL
 );
 """
-MIGRATIONS: Final = (_SCHEMA_V1, _SCHEMA_V2)  # MIGRATIONS[n] takes schema n to n + 1
+_SCHEMA_V3: Final = """
+CREATE INDEX events_key ON events (trigger, dedup_key);
+"""
+MIGRATIONS: Final = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)  # MIGRATIONS[n] takes schema n to n + 1
 SCHEMA_VERSION: Final = len(MIGRATIONS)
