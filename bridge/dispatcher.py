@@ -24,7 +24,7 @@ from bridge.backoff import next_delay
 from bridge.clock import Clock
 from bridge.config.model import SubmitSettings
 from bridge.errors import PermanentSubmitError, RetryableSubmitError
-from bridge.journal import JournalRow
+from bridge.journal import JournalRow, Settlement
 from bridge.journal_async import AsyncJournal
 
 __all__ = ["Dispatcher", "PassResult"]
@@ -88,6 +88,7 @@ class Dispatcher:
         self._limit = _RateLimit(settings.rate_per_second, settings.concurrency, clock)
         self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="submit")
         self._wake = asyncio.Event()
+        self._settled: list[Settlement] = []
         journal.on_commit(self._wake.set)
 
     async def run_once(self) -> PassResult:
@@ -97,6 +98,7 @@ class Dispatcher:
         )
         if not rows:
             return PassResult()
+        self._settled = []
         gate = asyncio.Semaphore(self._settings.concurrency)
         # Runs whose trigger has an overlap policy go one after another, in order, so that each
         # sees the one before it; everything else runs side by side.
@@ -112,7 +114,13 @@ class Dispatcher:
                     outcomes.append(await self._handle(row))
             return outcomes
 
-        results = await asyncio.gather(*(in_order(lane) for lane in lanes.values()))
+        try:
+            results = await asyncio.gather(*(in_order(lane) for lane in lanes.values()))
+        finally:
+            # One commit records the whole pass. A crash before it only means resubmitting
+            # names that exist: the server answers 409 and they count as submitted.
+            settled, self._settled = self._settled, []
+            await self._journal.call(self._journal.journal.settle, settled, self._clock.now())
         outcomes = [outcome for lane in results for outcome in lane]
         return PassResult(
             submitted=outcomes.count("submitted"),
@@ -158,9 +166,8 @@ class Dispatcher:
 
     async def _handle(self, row: JournalRow) -> str:
         bound = log.bind(event_id=row.id, trigger=row.trigger, workflow=row.workflow)
-        journal = self._journal.journal
         if self._client is None:
-            await self._journal.call(journal.mark, row.id, "dry-run", self._clock.now())
+            self._settled.append(Settlement(row.id, "dry-run"))
             bound.info(
                 "workflow_rendered_dry_run", template=row.template, parameters=dict(row.parameters)
             )
@@ -172,8 +179,7 @@ class Dispatcher:
                 blocking = await loop.run_in_executor(self._executor, self._overlap, row)
                 if blocking is not None:
                     reason = f"skipped: workflow {blocking} of this trigger is still running"
-                    now = self._clock.now()
-                    await self._journal.call(journal.mark, row.id, "skipped", now, reason)
+                    self._settled.append(Settlement(row.id, "skipped", reason))
                     bound.info("run_skipped_overlap", active=blocking)
                     return "skipped"
             result = await loop.run_in_executor(
@@ -184,10 +190,10 @@ class Dispatcher:
         except PermanentSubmitError as exc:
             if exc.status == 404 and row.attempts == 1:
                 return await self._retry_or_fail(row, str(exc), bound)
-            await self._journal.call(journal.mark, row.id, "failed", self._clock.now(), str(exc))
+            self._settled.append(Settlement(row.id, "failed", str(exc)))
             bound.error("submit_failed", attempts=row.attempts, error=str(exc))
             return "failed"
-        await self._journal.call(journal.mark, row.id, "submitted", self._clock.now())
+        self._settled.append(Settlement(row.id, "submitted"))
         event = "workflow_submitted" if result.created else "workflow_already_existed"
         bound.info(event, template=row.template, attempts=row.attempts)
         return "submitted"
@@ -208,17 +214,16 @@ class Dispatcher:
     async def _retry_or_fail(
         self, row: JournalRow, error: str, bound: structlog.BoundLogger
     ) -> str:
-        journal = self._journal.journal
         limit = self._settings.retry.max_attempts
         now = self._clock.now()
         if limit and row.attempts >= limit:
             reason = f"gave up after {row.attempts} attempts: {error}"
-            await self._journal.call(journal.mark, row.id, "failed", now, reason)
+            self._settled.append(Settlement(row.id, "failed", reason))
             bound.error("submit_failed", attempts=row.attempts, error=reason)
             return "failed"
         delay = next_delay(self._settings.retry, row.attempts, self._rng)
         at: datetime = now + delay
-        await self._journal.call(journal.retry_later, row.id, at, error, now)
+        self._settled.append(Settlement(row.id, "received", error, at))
         bound.warning(
             "submit_retry_scheduled",
             attempts=row.attempts,

@@ -35,7 +35,15 @@ from bridge.evaluate import Decision, Failure, Overlap, Skip, Submission
 from bridge.events import Event
 from bridge.journal_schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "STATES", "Journal", "JournalRow", "Recorded", "State"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATES",
+    "Journal",
+    "JournalRow",
+    "Recorded",
+    "Settlement",
+    "State",
+]
 
 State = Literal["received", "submitted", "deduplicated", "failed", "dry-run", "missed", "skipped"]
 STATES: Final[tuple[State, ...]] = get_args(State)
@@ -50,6 +58,16 @@ class Recorded:
     workflow: str | None
     reason: str | None = None
     duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """An attempt's outcome: a final `state`, or `retry_at` to stay received until then."""
+
+    event_id: str
+    state: State
+    error: str | None = None
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -255,23 +273,24 @@ class Journal:
         ).fetchone()[0]
         return float(value) if value is not None else None
 
-    def mark(self, event_id: str, state: State, now: datetime, error: str | None = None) -> None:
-        """Move an event to a final state (submitted, failed, dry-run)."""
+    def settle(self, settlements: Sequence[Settlement], now: datetime) -> None:
+        """Record many outcomes in one transaction: final states, and retries with their time."""
+        if not settlements:
+            return
         with self._transaction():
-            self._db.execute(
-                "UPDATE events SET state = ?, last_error = COALESCE(?, last_error), updated_at = ?,"
-                " next_attempt_at = NULL WHERE id = ?",
-                (state, error, _iso(now), event_id),
-            )
-
-    def retry_later(self, event_id: str, at: datetime, error: str, now: datetime) -> None:
-        """Keep an event received, due again at `at`, remembering the error."""
-        with self._transaction():
-            self._db.execute(
-                "UPDATE events SET next_attempt_at = ?, last_error = ?, updated_at = ?"
-                " WHERE id = ?",
-                (at.timestamp(), error, _iso(now), event_id),
-            )
+            for item in settlements:
+                if item.retry_at is not None:
+                    self._db.execute(
+                        "UPDATE events SET next_attempt_at = ?, last_error = ?, updated_at = ?"
+                        " WHERE id = ?",
+                        (item.retry_at.timestamp(), item.error, _iso(now), item.event_id),
+                    )
+                else:
+                    self._db.execute(
+                        "UPDATE events SET state = ?, last_error = COALESCE(?, last_error),"
+                        " updated_at = ?, next_attempt_at = NULL WHERE id = ?",
+                        (item.state, item.error, _iso(now), item.event_id),
+                    )
 
     def get(self, event_id: str) -> JournalRow | None:
         """Return one event by id."""

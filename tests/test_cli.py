@@ -11,7 +11,7 @@ import pytest
 from bridge.cli import main
 from bridge.evaluate import evaluate
 from bridge.events import make_event, webhook_data
-from bridge.journal import Journal
+from bridge.journal import Journal, Settlement
 from bridge.testing import FakeClock
 from tests.argo_double import ArgoDouble
 from tests.helpers import loaded, write_config
@@ -103,7 +103,7 @@ def test_history_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
         ev = make_event("webhook", trigger.name, webhook_data([("X-Request-Id", request_id)], body), clock)
         events.append(ev)
         journal.record([(ev, evaluate(trigger, ev))], clock.now())
-    journal.mark(events[0].id, "submitted", clock.now())
+    journal.settle([Settlement(events[0].id, "submitted")], clock.now())
     journal.close()
 
     code, out, _ = run(capsys, "history", "-c", str(config.file))

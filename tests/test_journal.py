@@ -11,7 +11,7 @@ from bridge.config.model import Trigger
 from bridge.errors import JournalError
 from bridge.evaluate import Failure, evaluate
 from bridge.events import make_event, webhook_data
-from bridge.journal import SCHEMA_VERSION, Journal
+from bridge.journal import SCHEMA_VERSION, Journal, Settlement
 from bridge.testing import FakeClock
 from tests.helpers import loaded
 
@@ -40,7 +40,7 @@ def test_record_then_claim_then_submit(tmp_path: Path, onboarding: Trigger) -> N
     assert row.id == recorded.event_id
     assert row.attempts == 1
     assert row.submission().parameters == (("email", "a@b"), ("source", "hr-portal"))
-    journal.mark(row.id, "submitted", clock.now())
+    journal.settle([Settlement(row.id, "submitted")], clock.now())
     assert journal.claim_due(clock.now(), 10) == []
     stored = journal.get(row.id)
     assert stored is not None
@@ -63,7 +63,7 @@ def test_a_failed_original_does_not_block_a_resend(tmp_path: Path, onboarding: T
     clock = FakeClock()
     journal = Journal.open(tmp_path / "j.db")
     [first] = journal.record([entry(onboarding, "r1", clock)], clock.now())
-    journal.mark(first.event_id, "failed", clock.now(), "400 from Argo")
+    journal.settle([Settlement(first.event_id, "failed", "400 from Argo")], clock.now())
     [again] = journal.record([entry(onboarding, "r1", clock)], clock.now())
     assert again.state == "received"
 
@@ -85,7 +85,9 @@ def test_retry_later_and_next_due(tmp_path: Path, onboarding: Trigger) -> None:
     journal = Journal.open(tmp_path / "j.db")
     journal.record([entry(onboarding, "r1", clock)], clock.now())
     [row] = journal.claim_due(clock.now(), 10)
-    journal.retry_later(row.id, clock.now() + timedelta(seconds=30), "503", clock.now())
+    journal.settle(
+        [Settlement(row.id, "received", "503", clock.now() + timedelta(seconds=30))], clock.now()
+    )
     assert journal.claim_due(clock.now(), 10) == []
     assert journal.next_due() == (clock.now() + timedelta(seconds=30)).timestamp()
     clock.advance(30)
