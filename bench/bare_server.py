@@ -1,16 +1,15 @@
 """The ingest baseline: a trivial Starlette route on the daemon's HTTP stack, answering 202 JSON.
 
-``--loop daemon`` serves exactly as `bridge.daemon.Daemon.serve` does: ``asyncio.run`` of
-``uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-.serve(sockets=[sock])`` on a socket bound the same way. Because ``Server.serve`` (unlike
-``Server.run``) never applies uvicorn's loop factory, that is the stdlib asyncio loop with
-httptools (uvicorn's ``http="auto"``), not uvloop. ``--loop uvloop`` serves through
-``Server.run``, i.e. uvicorn's defaults with uvloop, for reference. ``--nodelay`` creates the
-socket with ``IPPROTO_TCP`` instead of the daemon's protocol 0, so asyncio sets TCP_NODELAY on
-accepted connections (it skips sockets whose ``proto`` is 0); uvloop always sets it. The route
-reads the whole body and answers an object shaped like the bridge's 202.
+``--loop daemon`` serves as `bridge.daemon.Daemon.serve` does: the listening socket comes from
+the daemon's own `Daemon._bind` (so its socket options, TCP_NODELAY included, are the
+daemon's), then ``asyncio.run`` of ``uvicorn.Server(uvicorn.Config(app, log_config=None,
+access_log=False, lifespan="off")).serve(sockets=[sock])``. ``Server.serve`` (unlike
+``Server.run``) never applies uvicorn's loop factory, so that is the stdlib asyncio loop with
+httptools (``http="auto"``), not uvloop. ``--loop uvloop`` serves the same socket through
+``Server.run``, i.e. uvicorn's defaults with uvloop, for reference. The route reads the whole
+body and answers an object shaped like the bridge's 202.
 
-Run: ``python -m bench.bare_server --port 8099 [--loop daemon|uvloop] [--nodelay]``.
+Run: ``python -m bench.bare_server --port 8099 [--loop daemon|uvloop]``.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -49,14 +50,20 @@ def build_app() -> Starlette:
     )
 
 
-def bind(port: int, nodelay: bool) -> socket.socket:
-    """Bind and listen as `Daemon._bind` does (protocol 0), or with IPPROTO_TCP if `nodelay`."""
-    proto = socket.IPPROTO_TCP if nodelay else 0
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
-    sock.setblocking(False)
+def bind(port: int) -> socket.socket:
+    """Bind and listen with the daemon's own `Daemon._bind`, on a dry-run config for `port`."""
+    from bridge.config.load import load_config
+    from bridge.daemon import Daemon
+
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as tmp:
+        config = Path(tmp) / "bridge.yaml"
+        config.write_text(
+            f"http:\n  listen: 127.0.0.1:{port}\ntriggers:\n  - name: bare\n    on:\n"
+            "      webhook:\n        path: /hooks/onboarding\n        auth: none\n"
+            "    workflowTemplate: bare\n",
+            encoding="utf-8",
+        )
+        sock: socket.socket = Daemon(load_config(config, environ={}))._bind()
     return sock
 
 
@@ -65,9 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--loop", choices=["daemon", "uvloop"], default="daemon")
-    parser.add_argument("--nodelay", action="store_true", help="socket with IPPROTO_TCP")
     args = parser.parse_args()
-    sock = bind(args.port, args.nodelay)
+    sock = bind(args.port)
     if args.loop == "daemon":
         config = uvicorn.Config(build_app(), log_config=None, access_log=False, lifespan="off")
         asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))

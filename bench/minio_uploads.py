@@ -223,10 +223,10 @@ def main() -> None:
         )
         rows.append((base, bridged, added, ratio))
     print(f"median over {len(rows)} runs:")
-    for name, index in (("baseline", 0), ("bridge", 1)):
-        p50 = statistics.median(r[index]["p50"] for r in rows)
-        p99 = statistics.median(r[index]["p99"] for r in rows)
-        rate = statistics.median(r[index]["rate"] for r in rows)
+    for name, side in (("baseline", [r[0] for r in rows]), ("bridge", [r[1] for r in rows])):
+        p50 = statistics.median(figures["p50"] for figures in side)
+        p99 = statistics.median(figures["p99"] for figures in side)
+        rate = statistics.median(figures["rate"] for figures in side)
         print(f"  {name:8s} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  {rate:7.1f} events/s")
     print(
         f"  added    p50 {statistics.median(r[2][0] for r in rows):+7.2f} ms  "

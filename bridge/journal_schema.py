@@ -48,5 +48,9 @@ CREATE TABLE trigger_state (
 _SCHEMA_V3: Final = """
 CREATE INDEX events_key ON events (trigger, dedup_key);
 """
-MIGRATIONS: Final = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)  # MIGRATIONS[n] takes schema n to n + 1
+_SCHEMA_V4: Final = """
+CREATE INDEX events_waiting ON events (seq) WHERE state = 'received';
+"""
+# MIGRATIONS[n] takes schema n to n + 1; v4 lets the dispatcher's claim walk only waiting rows
+MIGRATIONS: Final = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
