@@ -13,9 +13,6 @@ queueing):
   POSTs the onboarding webhook and takes latency = the 202 (status line read) -> double stored
   it, the figure of goal G4. Also shown: POST sent -> stored (ingest included).
 * ``bridge-info``: the same at ``--log-level info`` (logs to a file), for the cost of logging.
-* ``bridge-fixclaim`` (not in the default set): NOT the shipped daemon but
-  `bench.daemon_patched --fix-claim`, with the partial index that spares `claim_due` its table
-  scan; run it with ``--prefill`` to see what that fix in bridge/ would give.
 
 ``--prefill N`` starts the bridge on a journal that already holds N submitted events (history),
 as a long-running daemon's journal does.
@@ -61,7 +58,7 @@ from tests.argo_double import JSON, ArgoDouble
 from tests.helpers import write_config
 
 TEMPLATE_PARAMETERS = [{"name": "email"}, {"name": "source", "value": "default"}]
-CONFIGS = ("hera", "bridge", "bridge-info", "bridge-fixclaim")
+CONFIGS = ("hera", "bridge", "bridge-info")
 OTHERS_FLAG = 0.1
 
 
@@ -162,10 +159,7 @@ def run_bridge(
         config = write_config(work, server=double.url, port=port)
         prefill_history(work / "state.db", "onboarding", options.prefill)
         level = "info" if name.endswith("-info") else "warning"
-        module = (
-            ["bench.daemon_patched", "--fix-claim"] if name.endswith("-fixclaim") else ["bridge"]
-        )
-        argv = [*taskset_prefix(cpus[0]), PYTHON, "-m", *module, "run", "--config", str(config)]
+        argv = [*taskset_prefix(cpus[0]), PYTHON, "-m", "bridge", "run", "--config", str(config)]
         argv += ["--log-level", level, "--log-format", "json"]
         with (
             open(work / "daemon.log", "wb") as log,

@@ -8,18 +8,17 @@ server in `bridge.web` and keeps its checks here, free of HTTP plumbing.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
-
-from bridge.ingest import Ingest
 
 __all__ = ["Source"]
 
 
 class Source(Protocol):
-    """A long-running source: `run` hands payloads to `ingest` until cancelled."""
+    """A long-running source, built with its `Ingest`; `run` hands it payloads until `stop`."""
 
     kind: str
 
-    async def run(self, ingest: Ingest) -> None:
-        """Produce events until cancelled."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Produce events until `stop` is set."""
         ...
